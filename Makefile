@@ -1,0 +1,18 @@
+# The two commands a fresh machine needs: `make demo` and `make test`. Both set everything up first.
+.PHONY: setup demo test bench export
+
+setup:
+	bash tools/setup.sh
+
+demo: setup
+	.venv/bin/python demo/app.py
+
+test:
+	bash tools/setup.sh --browser
+	bash tools/test.sh
+
+bench: setup
+	.venv/bin/python bench/bench.py
+
+export:
+	.venv/bin/nbdev-export && .venv/bin/nbdev-clean
