@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['SessionManagerHtmlIds']
 
-# %% ../nbs/html_ids.ipynb #c5ed8116
+# %% ../nbs/html_ids.ipynb #b6a6dbd4
 class SessionManagerHtmlIds:
     "HTML ID constants for the workflow session management interface."
     ROOT = "sm-root"                          # Outermost element of the embedded manager
@@ -16,7 +16,8 @@ class SessionManagerHtmlIds:
     SEARCH_FORM = "sm-search-form"            # Form around the search box
     SEARCH_INPUT = "sm-search"                # Search text input
     NEW_SESSION_BTN = "sm-new-session"        # New Session button
-    LIST_CONTAINER = "sm-list"                # Swappable container of the session list
+    LIST_CONTAINER = "sm-list"                # The session list: toolbar, body, dialogs
+    LIST_BODY = "sm-list-body"                # The part of the list that changes with the data
     ALERT_AREA = "sm-alerts"                  # Feedback messages after every action
     ICON_SPRITE = "sm-icons"                  # Hidden SVG sprite of the icons a page uses
     DELETE_MODAL = "sm-delete-modal"          # Delete confirmation dialog
