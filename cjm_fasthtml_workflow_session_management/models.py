@@ -6,17 +6,17 @@
 __all__ = ['SessionEnricher', 'LabelGenerator', 'SORT_KEYS', 'EnrichedSessionSummary', 'ColumnSpec', 'SessionManagementUrls',
            'SessionManagementResult', 'SessionPage', 'SessionListView']
 
-# %% ../nbs/models.ipynb #067055e6
+# %% ../nbs/models.ipynb #22d3c700
 from dataclasses import dataclass, field, asdict
 from typing import Any, Callable, Dict, List, Optional
 
 from cjm_workflow_state.state_store import SessionSummary
 
-# %% ../nbs/models.ipynb #6ba3e2d8
+# %% ../nbs/models.ipynb #3537ef67
 SessionEnricher = Callable[[SessionSummary, Dict[str, Any]], Dict[str, Any]]  # (summary, state) -> {field: display value}
 LabelGenerator = Callable[[SessionSummary, Dict[str, Any]], Optional[str]]    # (summary, state) -> label, or None for the default
 
-# %% ../nbs/models.ipynb #53cb0c81
+# %% ../nbs/models.ipynb #b33d3e08
 @dataclass
 class EnrichedSessionSummary:
     "Session metadata plus resolved label and host-enriched display fields."
@@ -34,7 +34,7 @@ class EnrichedSessionSummary:
         "Whether the label shown comes from the database rather than a generator or the default."
         return bool(self.summary.label)
 
-# %% ../nbs/models.ipynb #264742c8
+# %% ../nbs/models.ipynb #f2a2a3b7
 @dataclass
 class ColumnSpec:
     "Declarative spec for a single enricher-backed column in the session list."
@@ -42,7 +42,7 @@ class ColumnSpec:
     header: str  # Human-readable column header
     width_class: Optional[str] = None  # Optional tailwind width class (e.g., "w-24") for the column
 
-# %% ../nbs/models.ipynb #c6d02803
+# %% ../nbs/models.ipynb #962ad7f5
 @dataclass
 class SessionManagementUrls:
     "URL bundle for session management route endpoints."
@@ -56,7 +56,7 @@ class SessionManagementUrls:
     search: str = ""  # POST: + q, the search text for the user's list view
     script: str = ""  # GET: the manager's one static client script
 
-# %% ../nbs/models.ipynb #02b519cf
+# %% ../nbs/models.ipynb #bcdd3cb8
 @dataclass
 class SessionManagementResult:
     "Result of session manager router initialization."
@@ -68,7 +68,7 @@ class SessionManagementResult:
     refresh_items: Callable  # (request=None) -> the SessionPage that user's view shows now
     resume_session: Callable[[Any, str], None]  # (sess, session_id) -> set active session ID in the HTTP session
 
-# %% ../nbs/models.ipynb #c9db494b
+# %% ../nbs/models.ipynb #69fe8f16
 @dataclass
 class SessionPage:
     "One window of sessions and the number of sessions that match."
@@ -76,7 +76,7 @@ class SessionPage:
     offset: int  # Index of the first item within the full ordered list
     items: List[EnrichedSessionSummary] = field(default_factory=list)  # The window, in order
 
-# %% ../nbs/models.ipynb #2e09b477
+# %% ../nbs/models.ipynb #7561d508
 SORT_KEYS = ("label", "step", "created_at", "updated_at", "size")  # Columns the service can sort by, in SQL
 
 @dataclass
@@ -88,6 +88,7 @@ class SessionListView:
     cursor: int = 0  # Index of the highlighted row
     window_start: int = 0  # Index of the first visible row
     visible_rows: int = 20  # Rows in the window
+    shown_total: int = -1  # Session count the page last showed (-1 = not shown yet), to notice lists changed elsewhere
 
     def to_dict(self) -> dict: # JSON-ready copy for the session cookie
         "The view as a plain dictionary."
@@ -105,5 +106,6 @@ class SessionListView:
         if isinstance(d.get("search"), str): v.search = d["search"][:200]
         for k in ("cursor", "window_start"):
             if type(d.get(k)) is int and d[k] >= 0: setattr(v, k, d[k])
+        if type(d.get("shown_total")) is int and d["shown_total"] >= -1: v.shown_total = d["shown_total"]
         if type(d.get("visible_rows")) is int and 1 <= d["visible_rows"] <= max_rows: v.visible_rows = d["visible_rows"]
         return v
