@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['MANAGER_ICONS', 'render_page_header', 'render_manager_root', 'render_session_manager_page']
 
-# %% ../../nbs/components/page_renderer.ipynb #c065b2fb
+# %% ../../nbs/components/page_renderer.ipynb #008d711d
 from typing import Any, Callable, Iterable, List, Optional, Tuple
 
 from fasthtml.common import Div, Header
@@ -13,9 +13,9 @@ from fasthtml.common import Div, Header
 from ..html_ids import SessionManagerHtmlIds
 from ..models import SessionManagementUrls
 from .helpers import (
-    render_icon_sprite, render_management_tabs, render_section_header)
+    render_alert, render_icon_sprite, render_management_tabs, render_section_header)
 
-# %% ../../nbs/components/page_renderer.ipynb #f9b39e0d
+# %% ../../nbs/components/page_renderer.ipynb #a073c222
 MANAGER_ICONS = ("play", "pencil", "trash-2", "plus", "inbox", "chevrons-up", "chevron-up", "chevron-down",
                  "chevrons-down", "arrow-up", "arrow-down", "arrow-left")  # Icons the manager's components draw
 
@@ -33,13 +33,14 @@ def render_page_header(
 def render_manager_root(
     *content:Any, # What the page shows below the header
     header:Any=None, # The page header
-    view_id:str="", # The user's view id, sent with every request from the page
+    request_values:Optional[dict]=None, # Values htmx sends with every request from the page (the view id)
     icons:Iterable[str]=(), # Extra icons (page and tab icons) for the sprite
+    alert:Optional[Tuple[str, str]]=None, # (message, color) to show in the alert area on arrival
 ) -> Any: # The manager's root element
     "Wrap manager content with the sprite, the alert area and the per-page request settings."
     return Div(render_icon_sprite([*MANAGER_ICONS, *icons]), header,
-               Div(id=SessionManagerHtmlIds.ALERT_AREA, aria_live="polite", cls="min-h-4"),
-               *content, id=SessionManagerHtmlIds.ROOT, hx_vals={"view": view_id} if view_id else None,
+               Div(render_alert(*alert) if alert else None, id=SessionManagerHtmlIds.ALERT_AREA, aria_live="polite"),
+               *content, id=SessionManagerHtmlIds.ROOT, hx_vals=request_values or None,
                hx_sync="this:queue all", cls="flex flex-col gap-3 w-full")
 
 def render_session_manager_page(
@@ -50,8 +51,9 @@ def render_session_manager_page(
     tab_entries:Optional[List[Tuple[str, str, str, str]]]=None, # Cross-management tabs
     active_tab:str="sessions", # Currently active tab key
     view_id:str="", # The user's view id for this page load
+    alert:Optional[Tuple[str, str]]=None, # (message, color) to show on arrival
 ) -> Any: # Complete session manager page component
     "Render the complete session manager page with header and session list."
     icons = [icon_name, *(e[2] for e in tab_entries or ())]
     return render_manager_root(render_list_fn(), header=render_page_header(title, icon_name, tab_entries, active_tab),
-                               view_id=view_id, icons=icons)
+                               request_values={"view": view_id} if view_id else None, icons=icons, alert=alert)
