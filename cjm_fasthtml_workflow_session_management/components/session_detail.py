@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['render_session_detail']
 
-# %% ../../nbs/components/session_detail.ipynb #00d565f0
+# %% ../../nbs/components/session_detail.ipynb #d84756ad
 from typing import Any, Callable, List, Optional
 
 from fasthtml.common import A, Code, Dd, Div, Dl, Dt, H2, Span
@@ -17,7 +17,7 @@ from ..utils import (
 from .helpers import render_active_session_badge, render_icon
 from .session_list import render_row_actions, step_text
 
-# %% ../../nbs/components/session_detail.ipynb #e001520e
+# %% ../../nbs/components/session_detail.ipynb #07d2376d
 def _field(term:str, *value:Any) -> tuple: # (dt, dd) pair
     "One labelled value of the detail list."
     return Dt(term, cls="font-semibold opacity-70"), Dd(*value, cls="break-all")
@@ -44,5 +44,5 @@ def render_session_detail(
            *_field("Size", format_bytes(s.state_size_bytes)),
            *(part for pair in host for part in pair),
            cls="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm"),
-        render_row_actions(),
+        render_row_actions(urls),
         id=SessionManagerHtmlIds.DETAIL, cls="flex flex-col gap-3")

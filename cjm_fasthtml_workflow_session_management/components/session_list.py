@@ -8,7 +8,7 @@ __all__ = ['log', 'Ids', 'HOST_COLUMN_PREFIX', 'build_session_columns', 'step_te
            'render_rename_modal', 'render_session_delete_modal', 'render_list_scripts', 'make_header_accessible',
            'render_pager', 'render_list_empty', 'render_session_list_body', 'render_session_list']
 
-# %% ../../nbs/components/session_list.ipynb #8a76cd9e
+# %% ../../nbs/components/session_list.ipynb #314ce4e9
 import logging
 from typing import Any, Callable, List, Optional
 from urllib.parse import urlencode
@@ -29,11 +29,11 @@ from ..utils import (
 from .helpers import (
     _join, render_active_session_badge, render_delete_modal, render_empty_state, render_icon, render_icon_button)
 
-# %% ../../nbs/components/session_list.ipynb #b67e8e2f
+# %% ../../nbs/components/session_list.ipynb #fc08946f
 log = logging.getLogger(__name__)
 Ids = SessionManagerHtmlIds
 
-# %% ../../nbs/components/session_list.ipynb #b570484d
+# %% ../../nbs/components/session_list.ipynb #21e42abd
 HOST_COLUMN_PREFIX = "host-"  # Host columns are keyed by position, so any field name makes a safe HTML id
 
 def build_session_columns(
@@ -55,7 +55,7 @@ def build_session_columns(
             ColumnDef("size", "Size", sortable=True, header_cls="max-md:hidden", cell_cls="max-md:hidden whitespace-nowrap"),
             ColumnDef("actions", "", cell_cls="whitespace-nowrap"))
 
-# %% ../../nbs/components/session_list.ipynb #cff24217
+# %% ../../nbs/components/session_list.ipynb #859e6f79
 def step_text(step:Optional[str], # Step id, or None before the first step
                get_step_title:Optional[Callable[[str], str]] # Host's step title mapper
               ) -> str: # Display text for the step
@@ -83,15 +83,17 @@ def _label_cell(item:EnrichedSessionSummary, # The row's session
     return Div(link, render_active_session_badge() if is_active else None, data_session_id=item.session_id,
                data_sm_cursor="1" if is_cursor else None, cls="flex items-center gap-2 min-w-0")
 
-def render_row_actions() -> Any: # Resume, Rename and Delete buttons
+def render_row_actions(
+    urls:SessionManagementUrls, # For the resume route
+) -> Any: # Resume, Rename and Delete buttons
     """The three actions of a session row. The client script finds the session they act on in the
-    row's `data-session-id`, so a row carries its id once, not once per button."""
-    return Div(render_icon_button("play", "Resume", data_sm_action="resume"),
+    row's `data-session-id` (and adds it to Resume's post), so a row carries its id once, not once per button."""
+    return Div(render_icon_button("play", "Resume", hx_post=urls.resume_session, data_sm_action="resume"),
                render_icon_button("pencil", "Rename", data_sm_action="rename"),
                render_icon_button("trash-2", "Delete", cls="text-error", data_sm_action="delete"),
                cls="flex justify-end gap-1")
 
-# %% ../../nbs/components/session_list.ipynb #c04369ef
+# %% ../../nbs/components/session_list.ipynb #8de9c122
 def create_session_cell_renderer(
     urls:SessionManagementUrls, # URL bundle for action buttons
     get_active_session_id:Callable[[], str], # () -> currently active session ID
@@ -99,7 +101,7 @@ def create_session_cell_renderer(
     column_specs:Optional[List[ColumnSpec]]=None, # Host columns, in the order build_session_columns got them
 ) -> Callable: # render_cell(item, ctx) -> FT component
     "Create a cell renderer for the session list virtual collection."
-    active, specs, actions = get_active_session_id(), column_specs or [], render_row_actions()
+    active, specs, actions = get_active_session_id(), column_specs or [], render_row_actions(urls)
     cells = {
         "label": lambda item, ctx: _label_cell(item, urls, item.session_id == active, ctx.is_cursor),
         "step": lambda item, ctx: step_text(item.summary.current_step, get_step_title),
@@ -117,7 +119,7 @@ def create_session_cell_renderer(
             return PLACEHOLDER
     return render_cell
 
-# %% ../../nbs/components/session_list.ipynb #068dbf61
+# %% ../../nbs/components/session_list.ipynb #52e98871
 def count_text(
     total:int, # Sessions shown
     searching:bool=False # Whether a search filters the list
@@ -147,7 +149,7 @@ def render_session_toolbar(
     return Div(render_session_count(total_count, bool(search)), Div(box, role="search", id=Ids.SEARCH_FORM, cls="grow min-w-0 max-w-md"),
                new, id=Ids.TOOLBAR, cls="flex flex-wrap items-center gap-2 py-2")
 
-# %% ../../nbs/components/session_list.ipynb #ea258320
+# %% ../../nbs/components/session_list.ipynb #e997b7b3
 def render_rename_modal(
     urls:SessionManagementUrls, # URL bundle for rename route
     modal_id:str=SessionManagerHtmlIds.RENAME_MODAL, # Dialog element ID
@@ -180,7 +182,7 @@ def render_list_scripts(
     "Render the tag that loads the manager's one static client script (it reads everything else from the DOM)."
     return Script(src=urls.script, defer=True)
 
-# %% ../../nbs/components/session_list.ipynb #ddea738a
+# %% ../../nbs/components/session_list.ipynb #c74e927b
 def make_header_accessible(
     header:Any, # The collection's header row (FT), changed in place
     state:VirtualCollectionState, # Current sort column and direction
@@ -202,7 +204,7 @@ def _find_by_id(node:Any, target:str) -> Any: # First element with id `target`, 
         if (found := _find_by_id(child, target)) is not None: return found
     return None
 
-# %% ../../nbs/components/session_list.ipynb #5c867ab3
+# %% ../../nbs/components/session_list.ipynb #c20cfc82
 def render_pager(
     vc_btn_ids:VirtualCollectionButtonIds, # VC button IDs
     vc_urls:VirtualCollectionUrls, # VC route URLs

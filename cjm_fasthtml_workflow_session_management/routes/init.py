@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'Ids', 'COLLECTION_ROUTES', 'build_urls', 'init_session_manager_routers']
 
-# %% ../../nbs/routes/init.ipynb #1928dd91
+# %% ../../nbs/routes/init.ipynb #7cb3a4b4
 import logging
 from dataclasses import replace
 from functools import partial
@@ -41,7 +41,7 @@ from .view import (
 from .guard import error_response, mutation_refusal, render_alert_oob
 from .sessions import ACTIVE_SESSION_KEY, ManagerForm, init_session_router
 
-# %% ../../nbs/routes/init.ipynb #76818edd
+# %% ../../nbs/routes/init.ipynb #143ec6d0
 log = logging.getLogger(__name__)
 Ids = SessionManagerHtmlIds
 
@@ -60,12 +60,12 @@ def build_urls(
     vc = VirtualCollectionUrls(**{name: f"{p}/vc/{name}" for name in COLLECTION_ROUTES})
     return urls, vc
 
-# %% ../../nbs/routes/init.ipynb #914da96c
+# %% ../../nbs/routes/init.ipynb #2155759d
 class _SessionManager:
     "Per-request rendering of a session manager; holds configuration, never per-user state."
     def __init__(self, service, workflow_url, prefix, column_specs, get_step_title, page_title, page_icon,
-                 tab_entries, active_tab, visible_rows, session_key, trusted_origins):
-        self.service, self.workflow_url, self.get_step_title = service, workflow_url, get_step_title
+                 tab_entries, active_tab, visible_rows, session_key, trusted_origins, layout):
+        self.service, self.workflow_url, self.get_step_title, self.layout = service, workflow_url, get_step_title, layout
         self.column_specs, self.tab_entries, self.active_tab = list(column_specs or []), tab_entries, active_tab
         self.page_title, self.page_icon, self.session_key = page_title, page_icon, session_key
         self.trusted_origins = tuple(trusted_origins)
@@ -98,7 +98,7 @@ class _SessionManager:
         return render_session_list_body(items, self.config, state, self.vc_ids, self.vc_btn_ids, self.vc_urls, self.urls,
                                         self.cell_renderer(req), view.search)
 
-# %% ../../nbs/routes/init.ipynb #82f3c574
+# %% ../../nbs/routes/init.ipynb #2f80cab9
 def _oob(el, how="outerHTML"): # `el`, marked for an out-of-band swap
     el.attrs["hx-swap-oob"] = how
     return el
@@ -136,21 +136,21 @@ def oob_parts(self:_SessionManager, req, items, state, view, alert=None): # Coun
 def refresh_items_oob(self:_SessionManager, req, view_id=None, alert=None, update=None, focus=None): # After a change
     def act(items, state, view):
         if focus: _focus(items, state, focus)
-        return self.oob_parts(req, items, state, view, alert)
+        return compact(*self.oob_parts(req, items, state, view, alert))
     return self._open(req, view_id, act, update)
 
 @patch
 def detail(self:_SessionManager, req, item, alert=None): # The detail view: a fragment after a rename, else a page
     content = render_session_detail(item, self.urls, item.session_id == self.active_id(req),
                                     self.get_step_title, self.column_specs)
-    if alert: return _oob(content), render_alert_oob(*alert)
-    return Title(f"{item.resolved_label} · {self.page_title}"), render_manager_root(
+    if alert: return compact(_oob(content), render_alert_oob(*alert))
+    return Title(f"{item.resolved_label} · {self.page_title}"), self.layout(compact(render_manager_root(
         content, render_rename_modal(self.urls, max_length=self.service.max_label_length),
         render_session_delete_modal(self.urls), render_list_scripts(self.urls),
         header=render_page_header(self.page_title, self.page_icon, self.tab_entries, self.active_tab),
-        request_values={"context": "detail"}, icons=[self.page_icon, *(e[2] for e in self.tab_entries or ())])
+        request_values={"context": "detail"}, icons=[self.page_icon, *(e[2] for e in self.tab_entries or ())])))
 
-# %% ../../nbs/routes/init.ipynb #e61646e7
+# %% ../../nbs/routes/init.ipynb #a5c602d1
 def _int_field(value:str, lo:int, hi:int) -> Optional[int]: # `value` as an int in [lo, hi], else None
     try: n = int(value)
     except (TypeError, ValueError): return None
@@ -215,7 +215,7 @@ def router(self:_SessionManager) -> Tuple[APIRouter, dict]: # The collection's r
     for name in ("focus_row", "update_viewport", "sort", "activate"): add(name, getattr(self, name))
     return router, routes
 
-# %% ../../nbs/routes/init.ipynb #f7b21151
+# %% ../../nbs/routes/init.ipynb #de396910
 def init_session_manager_routers(
     service:SessionManagementService, # Service for session CRUD
     workflow_url:str, # URL to redirect to on resume (e.g., the workflow root)
@@ -229,13 +229,14 @@ def init_session_manager_routers(
     visible_rows:int=12, # Rows a new view shows (the page can ask for more to fill the screen)
     session_key:str=ACTIVE_SESSION_KEY, # HTTP-session key under which the host keeps the active session id
     trusted_origins:Tuple[str, ...]=(), # Origins besides the request's own host allowed to post (e.g. a separate front end)
+    layout:Optional[Callable[[Any], Any]]=None, # Host page chrome for the manager's own pages: (content) -> FT
 ) -> SessionManagementResult: # Assembled result with routers, urls, and render callables
     "Initialize all session management routers with virtual collection integration."
     m = _SessionManager(service, workflow_url, prefix.rstrip("/"), column_specs, get_step_title, page_title, page_icon,
-                        tab_entries, active_tab, visible_rows, session_key, trusted_origins)
+                        tab_entries, active_tab, visible_rows, session_key, trusted_origins, layout or (lambda c: c))
     session_router, routes = init_session_router(
         service, m.prefix, m.urls, workflow_url, m.refresh_items, m.refresh_items_oob,
-        lambda req: (Title(page_title), compact(m.page(req))), lambda req, vid: compact(m.list_component(req, vid)),
+        lambda req: (Title(page_title), m.layout(compact(m.page(req)))), lambda req, vid: compact(m.list_component(req, vid)),
         render_detail=m.detail,
         session_key=session_key, trusted_origins=m.trusted_origins)
     collection_router, collection_routes = m.router()
