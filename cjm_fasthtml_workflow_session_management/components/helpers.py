@@ -7,7 +7,7 @@ __all__ = ['DEBUG_SESSION_RENDER', 'log', 'ICON_ID_PREFIX', 'compact', 'render_i
            'render_section_header', 'render_icon_button', 'render_alert', 'render_delete_modal', 'render_empty_state',
            'render_active_session_badge', 'render_management_tabs']
 
-# %% ../../nbs/components/helpers.ipynb #9c13511d
+# %% ../../nbs/components/helpers.ipynb #a7f3c813
 import logging
 from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Optional, Tuple
@@ -23,7 +23,7 @@ from cjm_fasthtml_lucide_icons.factory import lucide_icon
 
 from ..html_ids import SessionManagerHtmlIds as Ids
 
-# %% ../../nbs/components/helpers.ipynb #ecf7c76e
+# %% ../../nbs/components/helpers.ipynb #1313b349
 DEBUG_SESSION_RENDER = False  # Enable for verbose component rendering logs
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def compact(*parts:Any) -> NotStr: # Pre-serialized HTML of `parts`
     "Serialize FT without indentation: the manager's responses stay small whatever the app's indent setting."
     return NotStr("".join(to_xml(p, indent=False) for p in parts if p is not None))
 
-# %% ../../nbs/components/helpers.ipynb #988cae49
+# %% ../../nbs/components/helpers.ipynb #248e7227
 ICON_ID_PREFIX = "sm-icon-"  # Prefix of the sprite symbols' ids
 
 @lru_cache(maxsize=None)
@@ -61,9 +61,9 @@ def render_icon(
 ) -> Any: # Small SVG that references the sprite symbol
     "Draw an icon from the page's sprite."
     # A bare <svg> (no xmlns, which HTML does not need) keeps each of the many icons in a page small
-    return ft_hx("svg", Use(href=f"#{ICON_ID_PREFIX}{name}"), cls=cls, aria_hidden="true")
+    return ft_hx("svg", Use(href=f"#{ICON_ID_PREFIX}{name}"), cls=cls)
 
-# %% ../../nbs/components/helpers.ipynb #fd723d76
+# %% ../../nbs/components/helpers.ipynb #31024037
 def render_section_header(
     title:str, # Section title text
     icon_name:str, # Lucide icon name (kebab-case)
@@ -88,7 +88,7 @@ def render_icon_button(
     cls = _join(btn, btn_styles.ghost, "btn-square", size or btn_sizes.sm, color, kwargs.pop("cls", ""))
     return Button(render_icon(icon_name), **{"type": "button", "title": label, "cls": cls, **kwargs})
 
-# %% ../../nbs/components/helpers.ipynb #08c42c13
+# %% ../../nbs/components/helpers.ipynb #d2bcc276
 def render_alert(
     message:str, # Alert message text
     color:Optional[str]=None, # DaisyUI alert color class (e.g. alert_colors.success)
@@ -99,7 +99,7 @@ def render_alert(
     return Div(Span(message), id=alert_id or None, role="alert" if is_error else "status",
                cls=_join(alert, color, "py-2 text-sm"))
 
-# %% ../../nbs/components/helpers.ipynb #fbfa372a
+# %% ../../nbs/components/helpers.ipynb #cbcbbb45
 def render_delete_modal(
     modal_id:str, # HTML ID for the dialog element
     body_id:str, # HTML ID for the modal body (HTMX target for confirmation text)
@@ -115,7 +115,7 @@ def render_delete_modal(
     return Dialog(Div(H3(title, id=title_id, cls="text-lg font-bold"), body, actions, cls=str(modal_box)),
                   id=modal_id, cls=str(modal), aria_labelledby=title_id, data_sm_dialog="delete")
 
-# %% ../../nbs/components/helpers.ipynb #59479e81
+# %% ../../nbs/components/helpers.ipynb #7e36f439
 def render_empty_state(
     message:str="No sessions found.", # Primary message
     detail:str="Start a new session to begin a workflow.", # Secondary detail
@@ -134,7 +134,7 @@ def render_active_session_badge(
     return Span(label, id=badge_id or None, data_sm_active="1",
                 cls=_join(badge, badge_colors.primary, badge_sizes.sm, "shrink-0"))
 
-# %% ../../nbs/components/helpers.ipynb #3d7e734e
+# %% ../../nbs/components/helpers.ipynb #134fe65a
 def render_management_tabs(
     active:str, # Key of the currently-active tab
     entries:List[tuple], # List of (key, label, icon_name, url) tuples

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['MANAGER_ICONS', 'render_page_header', 'render_manager_root', 'render_session_manager_page']
 
-# %% ../../nbs/components/page_renderer.ipynb #008d711d
+# %% ../../nbs/components/page_renderer.ipynb #b11ebda5
 from typing import Any, Callable, Iterable, List, Optional, Tuple
 
 from fasthtml.common import Div, Header
@@ -15,9 +15,9 @@ from ..models import SessionManagementUrls
 from .helpers import (
     render_alert, render_icon_sprite, render_management_tabs, render_section_header)
 
-# %% ../../nbs/components/page_renderer.ipynb #a073c222
+# %% ../../nbs/components/page_renderer.ipynb #f177c21f
 MANAGER_ICONS = ("play", "pencil", "trash-2", "plus", "inbox", "chevrons-up", "chevron-up", "chevron-down",
-                 "chevrons-down", "arrow-up", "arrow-down", "arrow-left")  # Icons the manager's components draw
+                 "chevrons-down", "arrow-up", "arrow-down", "arrow-up-down", "arrow-left")  # Icons the manager's components draw
 
 def render_page_header(
     title:str="Sessions", # Page title

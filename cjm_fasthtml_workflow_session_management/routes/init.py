@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'Ids', 'COLLECTION_ROUTES', 'build_urls', 'init_session_manager_routers']
 
-# %% ../../nbs/routes/init.ipynb #7cb3a4b4
+# %% ../../nbs/routes/init.ipynb #be580757
 import logging
 from dataclasses import replace
 from functools import partial
@@ -41,7 +41,7 @@ from .view import (
 from .guard import error_response, mutation_refusal, render_alert_oob
 from .sessions import ACTIVE_SESSION_KEY, ManagerForm, init_session_router
 
-# %% ../../nbs/routes/init.ipynb #143ec6d0
+# %% ../../nbs/routes/init.ipynb #832fee01
 log = logging.getLogger(__name__)
 Ids = SessionManagerHtmlIds
 
@@ -60,7 +60,7 @@ def build_urls(
     vc = VirtualCollectionUrls(**{name: f"{p}/vc/{name}" for name in COLLECTION_ROUTES})
     return urls, vc
 
-# %% ../../nbs/routes/init.ipynb #2155759d
+# %% ../../nbs/routes/init.ipynb #8862eaaf
 class _SessionManager:
     "Per-request rendering of a session manager; holds configuration, never per-user state."
     def __init__(self, service, workflow_url, prefix, column_specs, get_step_title, page_title, page_icon,
@@ -98,7 +98,7 @@ class _SessionManager:
         return render_session_list_body(items, self.config, state, self.vc_ids, self.vc_btn_ids, self.vc_urls, self.urls,
                                         self.cell_renderer(req), view.search)
 
-# %% ../../nbs/routes/init.ipynb #2f80cab9
+# %% ../../nbs/routes/init.ipynb #68378d1c
 def _oob(el, how="outerHTML"): # `el`, marked for an out-of-band swap
     el.attrs["hx-swap-oob"] = how
     return el
@@ -150,7 +150,7 @@ def detail(self:_SessionManager, req, item, alert=None): # The detail view: a fr
         header=render_page_header(self.page_title, self.page_icon, self.tab_entries, self.active_tab),
         request_values={"context": "detail"}, icons=[self.page_icon, *(e[2] for e in self.tab_entries or ())])))
 
-# %% ../../nbs/routes/init.ipynb #a5c602d1
+# %% ../../nbs/routes/init.ipynb #bed972f0
 def _int_field(value:str, lo:int, hi:int) -> Optional[int]: # `value` as an int in [lo, hi], else None
     try: n = int(value)
     except (TypeError, ValueError): return None
@@ -215,7 +215,7 @@ def router(self:_SessionManager) -> Tuple[APIRouter, dict]: # The collection's r
     for name in ("focus_row", "update_viewport", "sort", "activate"): add(name, getattr(self, name))
     return router, routes
 
-# %% ../../nbs/routes/init.ipynb #de396910
+# %% ../../nbs/routes/init.ipynb #da09d03d
 def init_session_manager_routers(
     service:SessionManagementService, # Service for session CRUD
     workflow_url:str, # URL to redirect to on resume (e.g., the workflow root)
@@ -226,7 +226,7 @@ def init_session_manager_routers(
     page_icon:str="layers", # Lucide icon for the page header
     tab_entries:Optional[List[Tuple[str, str, str, str]]]=None, # Cross-management tab entries
     active_tab:str="sessions", # Key of this manager's entry in `tab_entries`
-    visible_rows:int=12, # Rows a new view shows (the page can ask for more to fill the screen)
+    visible_rows:int=10, # Rows a new view shows; the viewport route changes it per view (1-100)
     session_key:str=ACTIVE_SESSION_KEY, # HTTP-session key under which the host keeps the active session id
     trusted_origins:Tuple[str, ...]=(), # Origins besides the request's own host allowed to post (e.g. a separate front end)
     layout:Optional[Callable[[Any], Any]]=None, # Host page chrome for the manager's own pages: (content) -> FT

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['DEFAULT_VIEW_ID', 'ViewStore', 'view_to_state', 'state_to_view', 'SessionWindow']
 
-# %% ../../nbs/routes/view.ipynb #e127c48c
+# %% ../../nbs/routes/view.ipynb #bba64cbd
 import re
 import secrets
 from dataclasses import replace
@@ -17,7 +17,7 @@ from cjm_fasthtml_virtual_collection.core.windowing import clamp_window_start
 from ..models import EnrichedSessionSummary, SessionListView
 from ..services.management import SessionReader
 
-# %% ../../nbs/routes/view.ipynb #aedf5ebd
+# %% ../../nbs/routes/view.ipynb #b7b5546c
 DEFAULT_VIEW_ID = "default"  # View used by requests that carry no (valid) view id
 _VIEW_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
@@ -26,7 +26,7 @@ class ViewStore:
     def __init__(self,
         namespace:str, # Distinguishes several managers in one app (their route prefix)
         max_views:int=8, # Most views kept per user; older ones are forgotten
-        visible_rows:int=12, # Window size of a new view
+        visible_rows:int=10, # Window size of a new view
         max_rows:int=100, # Largest window a client may ask for
     ):
         self.key, self.max_views = f"sm_views:{namespace}", max_views
@@ -65,7 +65,7 @@ class ViewStore:
         self.save(sess, vid, latest)
         return vid, latest
 
-# %% ../../nbs/routes/view.ipynb #726b5bd6
+# %% ../../nbs/routes/view.ipynb #e4538061
 def view_to_state(
     view:SessionListView, # The user's view
     total:int # Sessions in the view now
@@ -85,7 +85,7 @@ def state_to_view(
                            search=view.search, cursor=max(0, state.cursor_index), window_start=state.window_start,
                            visible_rows=state.visible_rows, shown_total=state.total_items)
 
-# %% ../../nbs/routes/view.ipynb #9b3428f5
+# %% ../../nbs/routes/view.ipynb #4f167877
 class SessionWindow:
     "Sequence over a view's ordered sessions that reads only the window the collection touches."
     def __init__(self,
