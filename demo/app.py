@@ -84,7 +84,8 @@ def create_app(data_dir: Path, sample_sessions: int = 50) -> FastHTML:
     static = HERE / "static"
     app = FastHTML(default_hdrs=False, secret_key=session_secret(data_dir), title="Transcription demo",
                    hdrs=[Meta(charset="utf-8"), Meta(name="viewport", content="width=device-width, initial-scale=1"),
-                         Link(rel="stylesheet", href="/static/app.css"), Script(src="/static/htmx.min.js")])
+                         Link(rel="icon", href="data:,"), Link(rel="stylesheet", href="/static/app.css"),
+                         Script(src="/static/htmx.min.js")])
     app.mount("/static", StaticFiles(directory=static, check_dir=False), name="static")
     fresh = not (data_dir / "workflow_state.db").exists()
     store = SQLiteWorkflowStateStore(data_dir / "workflow_state.db")

@@ -8,7 +8,7 @@ __all__ = ['log', 'Ids', 'HOST_COLUMN_PREFIX', 'build_session_columns', 'step_te
            'render_rename_modal', 'render_session_delete_modal', 'render_list_scripts', 'make_header_accessible',
            'render_pager', 'render_list_empty', 'render_session_list_body', 'render_session_list']
 
-# %% ../../nbs/components/session_list.ipynb #36405c5f
+# %% ../../nbs/components/session_list.ipynb #83058191
 import logging
 from typing import Any, Callable, List, Optional
 from urllib.parse import urlencode
@@ -29,11 +29,11 @@ from ..utils import (
 from .helpers import (
     _join, render_active_session_badge, render_delete_modal, render_empty_state, render_icon, render_icon_button)
 
-# %% ../../nbs/components/session_list.ipynb #72fa8fd0
+# %% ../../nbs/components/session_list.ipynb #fe63a8f4
 log = logging.getLogger(__name__)
 Ids = SessionManagerHtmlIds
 
-# %% ../../nbs/components/session_list.ipynb #4fe87afa
+# %% ../../nbs/components/session_list.ipynb #73b743ec
 HOST_COLUMN_PREFIX = "host-"  # Host columns are keyed by position, so any field name makes a safe HTML id
 
 def build_session_columns(
@@ -47,7 +47,7 @@ def build_session_columns(
     columns are included.
     """
     host = [ColumnDef(f"{HOST_COLUMN_PREFIX}{i}", spec.header, header_cls=_join(spec.width_class, "max-md:hidden"),
-                      cell_cls=_join(spec.width_class, "max-md:hidden")) for i, spec in enumerate(column_specs or [])]
+                      cell_cls=_join(spec.width_class, "max-md:hidden whitespace-nowrap")) for i, spec in enumerate(column_specs or [])]
     return (ColumnDef("label", "Session", sortable=True, cell_cls="max-w-0 w-full"),
             ColumnDef("step", "Step", sortable=True, header_cls="max-sm:hidden", cell_cls="max-sm:hidden whitespace-nowrap"),
             *host,
@@ -55,7 +55,7 @@ def build_session_columns(
             ColumnDef("size", "Size", sortable=True, header_cls="max-md:hidden", cell_cls="max-md:hidden whitespace-nowrap"),
             ColumnDef("actions", "", cell_cls="whitespace-nowrap"))
 
-# %% ../../nbs/components/session_list.ipynb #2a36647c
+# %% ../../nbs/components/session_list.ipynb #4cf1c918
 def step_text(step:Optional[str], # Step id, or None before the first step
                get_step_title:Optional[Callable[[str], str]] # Host's step title mapper
               ) -> str: # Display text for the step
@@ -93,7 +93,7 @@ def render_row_actions(
                render_icon_button("trash-2", "Delete", cls="text-error", data_sm_action="delete"),
                cls="flex justify-end gap-1")
 
-# %% ../../nbs/components/session_list.ipynb #118b6dce
+# %% ../../nbs/components/session_list.ipynb #3e3ea97b
 def create_session_cell_renderer(
     urls:SessionManagementUrls, # URL bundle for action buttons
     get_active_session_id:Callable[[], str], # () -> currently active session ID
@@ -119,7 +119,7 @@ def create_session_cell_renderer(
             return PLACEHOLDER
     return render_cell
 
-# %% ../../nbs/components/session_list.ipynb #2d5fbe76
+# %% ../../nbs/components/session_list.ipynb #2489e1bd
 def count_text(
     total:int, # Sessions shown
     searching:bool=False # Whether a search filters the list
@@ -149,7 +149,7 @@ def render_session_toolbar(
     return Div(render_session_count(total_count, bool(search)), Div(box, role="search", id=Ids.SEARCH_FORM, cls="grow min-w-0 max-w-md"),
                new, id=Ids.TOOLBAR, cls="flex flex-wrap items-center gap-2 py-2")
 
-# %% ../../nbs/components/session_list.ipynb #98bc7865
+# %% ../../nbs/components/session_list.ipynb #0aed63b4
 def render_rename_modal(
     urls:SessionManagementUrls, # URL bundle for rename route
     modal_id:str=SessionManagerHtmlIds.RENAME_MODAL, # Dialog element ID
@@ -182,7 +182,7 @@ def render_list_scripts(
     "Render the tag that loads the manager's one static client script (it reads everything else from the DOM)."
     return Script(src=urls.script, defer=True)
 
-# %% ../../nbs/components/session_list.ipynb #3c1c7bb0
+# %% ../../nbs/components/session_list.ipynb #3a4619eb
 def _sort_icon(col:ColumnDef, state:VirtualCollectionState) -> str: # Sprite icon for the column's order
     if state.sort_column != col.key: return "arrow-up-down"
     return "arrow-up" if state.sort_ascending else "arrow-down"
@@ -210,7 +210,7 @@ def _find_by_id(node:Any, target:str) -> Any: # First element with id `target`, 
         if (found := _find_by_id(child, target)) is not None: return found
     return None
 
-# %% ../../nbs/components/session_list.ipynb #f8a0959c
+# %% ../../nbs/components/session_list.ipynb #a905f157
 def render_pager(
     vc_btn_ids:VirtualCollectionButtonIds, # VC button IDs
     vc_urls:VirtualCollectionUrls, # VC route URLs
