@@ -6,7 +6,7 @@
 __all__ = ['DEBUG_SESSION_ROUTES', 'log', 'ACTIVE_SESSION_KEY', 'SCRIPT_FILE', 'ManagerForm', 'check_session',
            'init_session_router']
 
-# %% ../../nbs/routes/sessions.ipynb #36b48854
+# %% ../../nbs/routes/sessions.ipynb #c0f0bfa2
 import logging
 from dataclasses import dataclass, replace
 from importlib.resources import files
@@ -23,14 +23,14 @@ from ..utils import LabelTooLongError
 from ..services.management import InvalidSessionIdError, SessionManagementService
 from .guard import error_response, mutation_refusal, render_alert_oob
 
-# %% ../../nbs/routes/sessions.ipynb #7e4ad2f4
+# %% ../../nbs/routes/sessions.ipynb #ecb77ded
 DEBUG_SESSION_ROUTES = False  # Enable for verbose session route logging
 
 log = logging.getLogger(__name__)
 ACTIVE_SESSION_KEY = "_workflow_session_id"  # HTTP-session key of the active workflow session (cjm-fasthtml-interactions' default)
 SCRIPT_FILE = Path(str(files("cjm_fasthtml_workflow_session_management") / "static" / "session_manager.js"))  # The one client script
 
-# %% ../../nbs/routes/sessions.ipynb #31281a06
+# %% ../../nbs/routes/sessions.ipynb #58dc2bb1
 @dataclass
 class ManagerForm:
     "Fields posted by the session manager's page."
@@ -53,7 +53,7 @@ def check_session(
     if item is None: return None, error_response("That session no longer exists; it may have been deleted.", 404)
     return item, None
 
-# %% ../../nbs/routes/sessions.ipynb #d633f3a8
+# %% ../../nbs/routes/sessions.ipynb #ba59bf08
 def init_session_router(
     service:SessionManagementService, # Service for session CRUD
     prefix:str, # Route prefix (e.g., "/manage/sessions")
@@ -117,7 +117,7 @@ def init_session_router(
         msg = (f"Renamed to “{item.resolved_label}”." if item.has_stored_label
                else f"Label cleared; showing “{item.resolved_label}”.")
         if form.context == "detail": return render_detail(req, item, (msg, success))
-        return refresh_items_oob(req, form.view, (msg, success))
+        return refresh_items_oob(req, form.view, (msg, success), focus=item.session_id)
 
     @router.post(rel(urls.delete_session))
     def delete_session(req, sess, form:ManagerForm):
@@ -151,7 +151,7 @@ def init_session_router(
                   delete_session=delete_session, resume_session=resume_session, search=search)
     return router, routes
 
-# %% ../../nbs/routes/sessions.ipynb #312c4452
+# %% ../../nbs/routes/sessions.ipynb #c337d6d2
 def _switch_active(
     service:SessionManagementService, # Service of the flow
     sess:Any, # The user's HTTP session
