@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['mutation_refusal', 'render_alert_oob', 'error_response']
 
-# %% ../../nbs/routes/guard.ipynb #7261e8bb
+# %% ../../nbs/routes/guard.ipynb #74d57050
 from typing import Any, Iterable, Optional
 from urllib.parse import urlsplit
 
@@ -15,21 +15,22 @@ from cjm_fasthtml_daisyui.components.feedback.alert import alert_colors
 from ..html_ids import SessionManagerHtmlIds
 from ..components.helpers import render_alert
 
-# %% ../../nbs/routes/guard.ipynb #9f6deca3
+# %% ../../nbs/routes/guard.ipynb #6e862ec6
 def mutation_refusal(
     headers:Any, # The request's headers (case-insensitive mapping)
     trusted_origins:Iterable[str]=() # Extra origins allowed to post, e.g. "https://app.example.com"
 ) -> Optional[str]: # Why the request is refused, or None when it came from the page
-    "Check that a state-changing request came from the manager's own page."
+    "Check that a state-changing request came from the manager's own page (or a trusted front end)."
     if headers.get("hx-request") != "true": return "This action must be sent from the session manager page."
+    origin = headers.get("origin")
+    if origin is not None and origin in set(trusted_origins): return None
     site = headers.get("sec-fetch-site")
     if site is not None and site != "same-origin": return "Cross-site request refused."
-    origin = headers.get("origin")
-    if origin is not None and origin not in set(trusted_origins):
-        if urlsplit(origin).netloc.lower() != headers.get("host", "").lower(): return "Cross-origin request refused."
+    if origin is not None and urlsplit(origin).netloc.lower() != headers.get("host", "").lower():
+        return "Cross-origin request refused."
     return None
 
-# %% ../../nbs/routes/guard.ipynb #69adf3dd
+# %% ../../nbs/routes/guard.ipynb #d95eedcc
 def render_alert_oob(
     message:str, # Text for the alert area
     color:Optional[str]=None, # DaisyUI alert color class

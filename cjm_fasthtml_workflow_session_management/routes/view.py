@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['DEFAULT_VIEW_ID', 'ViewStore', 'view_to_state', 'state_to_view', 'SessionWindow']
 
-# %% ../../nbs/routes/view.ipynb #bba64cbd
+# %% ../../nbs/routes/view.ipynb #95d949d8
+import json
 import re
 import secrets
 from dataclasses import replace
@@ -17,7 +18,7 @@ from cjm_fasthtml_virtual_collection.core.windowing import clamp_window_start
 from ..models import EnrichedSessionSummary, SessionListView
 from ..services.management import SessionReader
 
-# %% ../../nbs/routes/view.ipynb #b7b5546c
+# %% ../../nbs/routes/view.ipynb #189d21db
 DEFAULT_VIEW_ID = "default"  # View used by requests that carry no (valid) view id
 _VIEW_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
@@ -28,8 +29,9 @@ class ViewStore:
         max_views:int=8, # Most views kept per user; older ones are forgotten
         visible_rows:int=10, # Window size of a new view
         max_rows:int=100, # Largest window a client may ask for
+        max_bytes:int=1600, # Most JSON bytes the views may take in the cookie (browsers cap a cookie at 4 KB)
     ):
-        self.key, self.max_views = f"sm_views:{namespace}", max_views
+        self.key, self.max_views, self.max_bytes = f"sm_views:{namespace}", max_views, max_bytes
         self.default, self.max_rows = SessionListView(visible_rows=visible_rows), max_rows
 
     def _views(self, sess:MutableMapping) -> Dict[str, Any]: # The user's stored views, oldest first
@@ -50,10 +52,13 @@ class ViewStore:
         view_id:str, # Id from `load` or `new`
         view:SessionListView # The view after the request
     ) -> None:
-        "Store a view as the most recent, forgetting the oldest beyond `max_views`."
+        "Store a view as the most recent, forgetting the oldest beyond `max_views` or `max_bytes`."
         views = {k: v for k, v in self._views(sess).items() if k != view_id}
         views[view_id] = view.to_dict()
-        sess[self.key] = dict(list(views.items())[-self.max_views:])
+        kept = list(views.items())[-self.max_views:]
+        # Measured as the cookie encodes it (ASCII-escaped JSON): non-ASCII search text costs up to 6 bytes a character
+        while len(kept) > 1 and len(json.dumps(dict(kept))) > self.max_bytes: kept.pop(0)
+        sess[self.key] = dict(kept)
 
     def new(self,
         sess:MutableMapping # The user's HTTP session
@@ -65,7 +70,7 @@ class ViewStore:
         self.save(sess, vid, latest)
         return vid, latest
 
-# %% ../../nbs/routes/view.ipynb #e4538061
+# %% ../../nbs/routes/view.ipynb #c4090a88
 def view_to_state(
     view:SessionListView, # The user's view
     total:int # Sessions in the view now
@@ -85,7 +90,7 @@ def state_to_view(
                            search=view.search, cursor=max(0, state.cursor_index), window_start=state.window_start,
                            visible_rows=state.visible_rows, shown_total=state.total_items)
 
-# %% ../../nbs/routes/view.ipynb #4f167877
+# %% ../../nbs/routes/view.ipynb #12c64685
 class SessionWindow:
     "Sequence over a view's ordered sessions that reads only the window the collection touches."
     def __init__(self,
