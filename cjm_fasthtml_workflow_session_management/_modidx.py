@@ -141,6 +141,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                                                                      'cjm_fasthtml_workflow_session_management/routes/init.py'),
                                                                       'cjm_fasthtml_workflow_session_management.routes.init._SessionManager.update_viewport': ( 'routes/init.html#_sessionmanager.update_viewport',
                                                                                                                                                                 'cjm_fasthtml_workflow_session_management/routes/init.py'),
+                                                                      'cjm_fasthtml_workflow_session_management.routes.init._apply_debug_flags': ( 'routes/init.html#_apply_debug_flags',
+                                                                                                                                                   'cjm_fasthtml_workflow_session_management/routes/init.py'),
                                                                       'cjm_fasthtml_workflow_session_management.routes.init._focus': ( 'routes/init.html#_focus',
                                                                                                                                        'cjm_fasthtml_workflow_session_management/routes/init.py'),
                                                                       'cjm_fasthtml_workflow_session_management.routes.init._int_field': ( 'routes/init.html#_int_field',

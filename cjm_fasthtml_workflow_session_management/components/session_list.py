@@ -8,7 +8,7 @@ __all__ = ['log', 'Ids', 'HOST_COLUMN_PREFIX', 'build_session_columns', 'step_te
            'render_rename_modal', 'render_session_delete_modal', 'render_list_scripts', 'make_header_accessible',
            'render_pager', 'render_list_empty', 'render_session_list_body', 'render_session_list']
 
-# %% ../../nbs/components/session_list.ipynb #83058191
+# %% ../../nbs/components/session_list.ipynb #8a8859c5
 import logging
 from typing import Any, Callable, List, Optional
 from urllib.parse import urlencode
@@ -29,11 +29,11 @@ from ..utils import (
 from .helpers import (
     _join, render_active_session_badge, render_delete_modal, render_empty_state, render_icon, render_icon_button)
 
-# %% ../../nbs/components/session_list.ipynb #fe63a8f4
+# %% ../../nbs/components/session_list.ipynb #9fa05ec5
 log = logging.getLogger(__name__)
 Ids = SessionManagerHtmlIds
 
-# %% ../../nbs/components/session_list.ipynb #73b743ec
+# %% ../../nbs/components/session_list.ipynb #c47516a7
 HOST_COLUMN_PREFIX = "host-"  # Host columns are keyed by position, so any field name makes a safe HTML id
 
 def build_session_columns(
@@ -55,7 +55,7 @@ def build_session_columns(
             ColumnDef("size", "Size", sortable=True, header_cls="max-md:hidden", cell_cls="max-md:hidden whitespace-nowrap"),
             ColumnDef("actions", "", cell_cls="whitespace-nowrap"))
 
-# %% ../../nbs/components/session_list.ipynb #4cf1c918
+# %% ../../nbs/components/session_list.ipynb #b40cce69
 def step_text(step:Optional[str], # Step id, or None before the first step
                get_step_title:Optional[Callable[[str], str]] # Host's step title mapper
               ) -> str: # Display text for the step
@@ -93,7 +93,7 @@ def render_row_actions(
                render_icon_button("trash-2", "Delete", cls="text-error", data_sm_action="delete"),
                cls="flex justify-end gap-1")
 
-# %% ../../nbs/components/session_list.ipynb #3e3ea97b
+# %% ../../nbs/components/session_list.ipynb #d3083332
 def create_session_cell_renderer(
     urls:SessionManagementUrls, # URL bundle for action buttons
     get_active_session_id:Callable[[], str], # () -> currently active session ID
@@ -119,7 +119,7 @@ def create_session_cell_renderer(
             return PLACEHOLDER
     return render_cell
 
-# %% ../../nbs/components/session_list.ipynb #2489e1bd
+# %% ../../nbs/components/session_list.ipynb #da5655e7
 def count_text(
     total:int, # Sessions shown
     searching:bool=False # Whether a search filters the list
@@ -149,7 +149,7 @@ def render_session_toolbar(
     return Div(render_session_count(total_count, bool(search)), Div(box, role="search", id=Ids.SEARCH_FORM, cls="grow min-w-0 max-w-md"),
                new, id=Ids.TOOLBAR, cls="flex flex-wrap items-center gap-2 py-2")
 
-# %% ../../nbs/components/session_list.ipynb #0aed63b4
+# %% ../../nbs/components/session_list.ipynb #21db0450
 def render_rename_modal(
     urls:SessionManagementUrls, # URL bundle for rename route
     modal_id:str=SessionManagerHtmlIds.RENAME_MODAL, # Dialog element ID
@@ -182,7 +182,7 @@ def render_list_scripts(
     "Render the tag that loads the manager's one static client script (it reads everything else from the DOM)."
     return Script(src=urls.script, defer=True)
 
-# %% ../../nbs/components/session_list.ipynb #3a4619eb
+# %% ../../nbs/components/session_list.ipynb #f9dca9d9
 def _sort_icon(col:ColumnDef, state:VirtualCollectionState) -> str: # Sprite icon for the column's order
     if state.sort_column != col.key: return "arrow-up-down"
     return "arrow-up" if state.sort_ascending else "arrow-down"
@@ -210,7 +210,7 @@ def _find_by_id(node:Any, target:str) -> Any: # First element with id `target`, 
         if (found := _find_by_id(child, target)) is not None: return found
     return None
 
-# %% ../../nbs/components/session_list.ipynb #a905f157
+# %% ../../nbs/components/session_list.ipynb #34ad5317
 def render_pager(
     vc_btn_ids:VirtualCollectionButtonIds, # VC button IDs
     vc_urls:VirtualCollectionUrls, # VC route URLs
@@ -269,6 +269,8 @@ def render_session_list(
     max_label_length:int=200, # Longest label the rename dialog accepts
 ) -> Any: # Complete session list component
     "Render the session list with virtual collection, keyboard nav, and modals."
+    log.debug("rendering session list: window %d+%d of %d, search %r", vc_state.window_start, vc_state.visible_rows,
+              vc_state.total_items, search)
     return Div(render_session_toolbar(mgmt_urls, vc_state.total_items, search),
                render_session_list_body(items, vc_config, vc_state, vc_ids, vc_btn_ids, vc_urls, mgmt_urls, render_cell, search),
                render_rename_modal(mgmt_urls, max_length=max_label_length), render_session_delete_modal(mgmt_urls),

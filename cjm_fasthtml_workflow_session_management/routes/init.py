@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'Ids', 'COLLECTION_ROUTES', 'build_urls', 'init_session_manager_routers']
 
-# %% ../../nbs/routes/init.ipynb #be580757
+# %% ../../nbs/routes/init.ipynb #74e73fb8
 import logging
 from dataclasses import replace
 from functools import partial
@@ -30,7 +30,9 @@ from ..models import (
 from ..services.management import SessionManagementService, check_session_id
 from ..components.page_renderer import (
     render_manager_root, render_page_header, render_session_manager_page)
+from ..components import helpers
 from ..components.helpers import compact
+from . import sessions
 from ..components.session_detail import render_session_detail
 from cjm_fasthtml_workflow_session_management.components.session_list import (
     build_session_columns, create_session_cell_renderer, make_header_accessible, render_rename_modal,
@@ -41,7 +43,7 @@ from .view import (
 from .guard import error_response, mutation_refusal, render_alert_oob
 from .sessions import ACTIVE_SESSION_KEY, ManagerForm, init_session_router
 
-# %% ../../nbs/routes/init.ipynb #832fee01
+# %% ../../nbs/routes/init.ipynb #b3c2de62
 log = logging.getLogger(__name__)
 Ids = SessionManagerHtmlIds
 
@@ -60,7 +62,7 @@ def build_urls(
     vc = VirtualCollectionUrls(**{name: f"{p}/vc/{name}" for name in COLLECTION_ROUTES})
     return urls, vc
 
-# %% ../../nbs/routes/init.ipynb #8862eaaf
+# %% ../../nbs/routes/init.ipynb #bf807e63
 class _SessionManager:
     "Per-request rendering of a session manager; holds configuration, never per-user state."
     def __init__(self, service, workflow_url, prefix, column_specs, get_step_title, page_title, page_icon,
@@ -98,7 +100,7 @@ class _SessionManager:
         return render_session_list_body(items, self.config, state, self.vc_ids, self.vc_btn_ids, self.vc_urls, self.urls,
                                         self.cell_renderer(req), view.search)
 
-# %% ../../nbs/routes/init.ipynb #68378d1c
+# %% ../../nbs/routes/init.ipynb #4d129124
 def _oob(el, how="outerHTML"): # `el`, marked for an out-of-band swap
     el.attrs["hx-swap-oob"] = how
     return el
@@ -150,7 +152,7 @@ def detail(self:_SessionManager, req, item, alert=None): # The detail view: a fr
         header=render_page_header(self.page_title, self.page_icon, self.tab_entries, self.active_tab),
         request_values={"context": "detail"}, icons=[self.page_icon, *(e[2] for e in self.tab_entries or ())])))
 
-# %% ../../nbs/routes/init.ipynb #bed972f0
+# %% ../../nbs/routes/init.ipynb #3e038261
 def _int_field(value:str, lo:int, hi:int) -> Optional[int]: # `value` as an int in [lo, hi], else None
     try: n = int(value)
     except (TypeError, ValueError): return None
@@ -215,7 +217,13 @@ def router(self:_SessionManager) -> Tuple[APIRouter, dict]: # The collection's r
     for name in ("focus_row", "update_viewport", "sort", "activate"): add(name, getattr(self, name))
     return router, routes
 
-# %% ../../nbs/routes/init.ipynb #da09d03d
+# %% ../../nbs/routes/init.ipynb #04f108a5
+def _apply_debug_flags() -> None:
+    "Raise the components' and routes' loggers to DEBUG when their modules' flags are set."
+    for flag, layer in ((helpers.DEBUG_SESSION_RENDER, "components"), (sessions.DEBUG_SESSION_ROUTES, "routes")):
+        if flag: logging.getLogger(f"cjm_fasthtml_workflow_session_management.{layer}").setLevel(logging.DEBUG)
+
+# %% ../../nbs/routes/init.ipynb #b9e32e8a
 def init_session_manager_routers(
     service:SessionManagementService, # Service for session CRUD
     workflow_url:str, # URL to redirect to on resume (e.g., the workflow root)
@@ -232,6 +240,7 @@ def init_session_manager_routers(
     layout:Optional[Callable[[Any], Any]]=None, # Host page chrome for the manager's own pages: (content) -> FT
 ) -> SessionManagementResult: # Assembled result with routers, urls, and render callables
     "Initialize all session management routers with virtual collection integration."
+    _apply_debug_flags()
     m = _SessionManager(service, workflow_url, prefix.rstrip("/"), column_specs, get_step_title, page_title, page_icon,
                         tab_entries, active_tab, visible_rows, session_key, trusted_origins, layout or (lambda c: c))
     session_router, routes = init_session_router(

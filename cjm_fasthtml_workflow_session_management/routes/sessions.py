@@ -6,7 +6,7 @@
 __all__ = ['DEBUG_SESSION_ROUTES', 'log', 'ACTIVE_SESSION_KEY', 'SCRIPT_FILE', 'ManagerForm', 'check_session',
            'init_session_router']
 
-# %% ../../nbs/routes/sessions.ipynb #c0f0bfa2
+# %% ../../nbs/routes/sessions.ipynb #d193ecd1
 import logging
 from dataclasses import dataclass, replace
 from importlib.resources import files
@@ -23,14 +23,14 @@ from ..utils import LabelTooLongError
 from ..services.management import InvalidSessionIdError, SessionManagementService
 from .guard import error_response, mutation_refusal, render_alert_oob
 
-# %% ../../nbs/routes/sessions.ipynb #ecb77ded
+# %% ../../nbs/routes/sessions.ipynb #48fdcce0
 DEBUG_SESSION_ROUTES = False  # Enable for verbose session route logging
 
 log = logging.getLogger(__name__)
 ACTIVE_SESSION_KEY = "_workflow_session_id"  # HTTP-session key of the active workflow session (cjm-fasthtml-interactions' default)
 SCRIPT_FILE = Path(str(files("cjm_fasthtml_workflow_session_management") / "static" / "session_manager.js"))  # The one client script
 
-# %% ../../nbs/routes/sessions.ipynb #58dc2bb1
+# %% ../../nbs/routes/sessions.ipynb #556cc38d
 @dataclass
 class ManagerForm:
     "Fields posted by the session manager's page."
@@ -53,7 +53,7 @@ def check_session(
     if item is None: return None, error_response("That session no longer exists; it may have been deleted.", 404)
     return item, None
 
-# %% ../../nbs/routes/sessions.ipynb #ba59bf08
+# %% ../../nbs/routes/sessions.ipynb #1284eac2
 def init_session_router(
     service:SessionManagementService, # Service for session CRUD
     prefix:str, # Route prefix (e.g., "/manage/sessions")
@@ -70,7 +70,10 @@ def init_session_router(
     "Initialize session management routes (list, create, delete, rename, resume)."
     router = APIRouter(prefix=prefix)
     success = alert_colors.success
-    refuse = lambda req: (r := mutation_refusal(req.headers, trusted_origins)) and error_response(r, 403)
+    def refuse(req): # A 403 response for a request that did not come from the page, else None
+        if reason := mutation_refusal(req.headers, trusted_origins):
+            log.debug("refused %s %s: %s", req.method, req.url.path, reason)
+            return error_response(reason, 403)
     rel = lambda url: url[len(prefix):]
 
     @router.get(rel(urls.management_page))
@@ -100,6 +103,7 @@ def init_session_router(
         try: sid = service.create_session(form.label)
         except LabelTooLongError as e: return error_response(str(e), 422)
         set_session_id(sess, sid, session_key)
+        log.debug("created session %s and made it active", sid)
         label = service.get_session(sid).resolved_label
         return refresh_items_oob(req, form.view, (f"Created “{label}”; it is now your active session.", success),
                                  update=lambda v: replace(v, search="", window_start=0, cursor=0), focus=sid)
@@ -125,6 +129,7 @@ def init_session_router(
         item, err = check_session(service, form.session_id)
         if err: return err
         service.delete_session(item.session_id)
+        log.debug("deleted session %s", item.session_id)
         msg = f"Deleted “{item.resolved_label}”."
         if sess.get(session_key) == item.session_id: msg += " " + _switch_active(service, sess, session_key)
         if form.context == "detail":
@@ -138,6 +143,7 @@ def init_session_router(
         item, err = check_session(service, form.session_id)
         if err: return err
         set_session_id(sess, item.session_id, session_key)
+        log.debug("resumed session %s", item.session_id)
         return Redirect(workflow_url)
 
     @router.post(rel(urls.search))
@@ -151,7 +157,7 @@ def init_session_router(
                   delete_session=delete_session, resume_session=resume_session, search=search)
     return router, routes
 
-# %% ../../nbs/routes/sessions.ipynb #c337d6d2
+# %% ../../nbs/routes/sessions.ipynb #a37d1b74
 def _switch_active(
     service:SessionManagementService, # Service of the flow
     sess:Any, # The user's HTTP session
