@@ -1,5 +1,5 @@
 # The two commands a fresh machine needs: `make demo` and `make test`. Both set everything up first.
-.PHONY: setup demo test bench export
+.PHONY: setup demo test bench screens export
 
 setup:
 	bash tools/setup.sh
@@ -13,6 +13,9 @@ test:
 
 bench: setup
 	.venv/bin/python bench/bench.py
+
+screens: setup
+	.venv/bin/python tools/screens.py
 
 export:
 	.venv/bin/nbdev-export && .venv/bin/nbdev-clean
