@@ -27,7 +27,7 @@ def count_reads(service, **kw):
     sqlite3.connect = counting_connect
     try: page = service.read_page(**kw)
     finally: sqlite3.connect, service.statement_hook = real, None
-    return page, len(stmts), len(conns)
+    return page, sum(s.startswith("SELECT") for s in stmts), len(conns)
 
 
 @pytest.mark.parametrize("search", ["", "Run"])
@@ -124,3 +124,27 @@ def test_service_on_existing_database_counts_existing_rows(store):
     assert SessionManagementService(store, "old").read_page().total == 37
     # A second service (another worker process, say) on the same file reuses what the first created
     assert SessionManagementService(store, "old").read_page(0, 5).total == 37
+
+
+def test_count_and_window_agree_while_others_delete(store):
+    "A read sees one snapshot: its window is never shorter than its count promises, even mid-delete."
+    seed(store, "race", 400)
+    svc = SessionManagementService(store, "race")
+    ids = [e.session_id for e in svc.list_sessions()]
+    stop, bad = threading.Event(), []
+
+    def deleter():
+        for sid in ids[:300]:
+            svc.delete_session(sid)
+        stop.set()
+
+    t = threading.Thread(target=deleter)
+    t.start()
+    while not stop.is_set():
+        with svc.reader() as r:
+            total = r.count()
+            offset = max(0, total - 10)
+            window = r.window(offset, 10)
+            if len(window) != min(10, total - offset): bad.append((total, offset, len(window)))
+    t.join()
+    assert bad == []

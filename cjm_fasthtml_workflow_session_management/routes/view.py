@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['DEFAULT_VIEW_ID', 'ViewStore', 'view_to_state', 'state_to_view', 'SessionWindow']
 
-# %% ../../nbs/routes/view.ipynb #95d949d8
+# %% ../../nbs/routes/view.ipynb #3e5c3b6e
 import json
 import re
 import secrets
@@ -18,7 +18,7 @@ from cjm_fasthtml_virtual_collection.core.windowing import clamp_window_start
 from ..models import EnrichedSessionSummary, SessionListView
 from ..services.management import SessionReader
 
-# %% ../../nbs/routes/view.ipynb #189d21db
+# %% ../../nbs/routes/view.ipynb #36297073
 DEFAULT_VIEW_ID = "default"  # View used by requests that carry no (valid) view id
 _VIEW_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
@@ -70,7 +70,7 @@ class ViewStore:
         self.save(sess, vid, latest)
         return vid, latest
 
-# %% ../../nbs/routes/view.ipynb #c4090a88
+# %% ../../nbs/routes/view.ipynb #b1b096cb
 def view_to_state(
     view:SessionListView, # The user's view
     total:int # Sessions in the view now
@@ -90,7 +90,7 @@ def state_to_view(
                            search=view.search, cursor=max(0, state.cursor_index), window_start=state.window_start,
                            visible_rows=state.visible_rows, shown_total=state.total_items)
 
-# %% ../../nbs/routes/view.ipynb #12c64685
+# %% ../../nbs/routes/view.ipynb #fb8bfb6f
 class SessionWindow:
     "Sequence over a view's ordered sessions that reads only the window the collection touches."
     def __init__(self,

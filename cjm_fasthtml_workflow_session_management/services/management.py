@@ -6,7 +6,7 @@
 __all__ = ['DEBUG_SESSION_SERVICE', 'log', 'FLOW_PART', 'REQUIRED_COLUMNS', 'InvalidSessionIdError', 'SessionStoreSchemaError',
            'check_session_id', 'order_terms', 'SessionManagementService', 'like_pattern', 'SessionReader']
 
-# %% ../../nbs/services/management.ipynb #b79f3b3d
+# %% ../../nbs/services/management.ipynb #09e92653
 import json
 import logging
 import sqlite3
@@ -20,12 +20,12 @@ from ..models import (
     SORT_KEYS, EnrichedSessionSummary, LabelGenerator, SessionEnricher, SessionPage)
 from ..utils import default_label, normalize_label
 
-# %% ../../nbs/services/management.ipynb #c208e017
+# %% ../../nbs/services/management.ipynb #942bb11a
 DEBUG_SESSION_SERVICE = False  # Enable for verbose session service logging
 
 log = logging.getLogger(__name__)
 
-# %% ../../nbs/services/management.ipynb #437a8ce9
+# %% ../../nbs/services/management.ipynb #64166280
 class InvalidSessionIdError(ValueError):
     "A session id that is not a non-blank string free of `:` and control characters."
 
@@ -44,7 +44,7 @@ def check_session_id(
         raise InvalidSessionIdError("A session id may not contain control characters.")
     return session_id
 
-# %% ../../nbs/services/management.ipynb #fbf6a46a
+# %% ../../nbs/services/management.ipynb #59c8f3c0
 FLOW_PART = "rtrim(flow_session_key, replace(flow_session_key, ':', ''))"  # SQL: a key's flow part, up to its last ':'
 REQUIRED_COLUMNS = ("flow_session_key", "current_step", "state_json", "created_at", "updated_at", "label")
 _EMPTY_FLAGS = {"label": "coalesce(label, '') = ''", "step": "coalesce(current_step, '') = ''"}
@@ -61,7 +61,7 @@ def order_terms(
     flag = [_EMPTY_FLAGS[order_by]] if order_by in _EMPTY_FLAGS else []
     return flag + [_SORT_EXPRS[order_by] + d, "flow_session_key" + d]
 
-# %% ../../nbs/services/management.ipynb #ae1f498e
+# %% ../../nbs/services/management.ipynb #707bc4c0
 _SCHEMA_PREFIX = "sm1_"  # Bump the digit when these objects change shape
 
 def _schema_sql() -> List[str]:
@@ -85,7 +85,7 @@ def _schema_sql() -> List[str]:
     ]
     return stmts
 
-# %% ../../nbs/services/management.ipynb #2cf0c2b9
+# %% ../../nbs/services/management.ipynb #a6305310
 class SessionManagementService:
     "Service wrapping cjm-workflow-state for session listing and lifecycle operations."
     def __init__(
@@ -116,7 +116,7 @@ class SessionManagementService:
         "The flow part every key of this flow starts with."
         return f"{self._flow_id}:"
 
-# %% ../../nbs/services/management.ipynb #6022a419
+# %% ../../nbs/services/management.ipynb #57145b8b
 @patch
 @contextmanager
 def _connect(self:SessionManagementService) -> Iterator[sqlite3.Connection]:
@@ -128,7 +128,7 @@ def _connect(self:SessionManagementService) -> Iterator[sqlite3.Connection]:
     try: yield conn
     finally: conn.close()
 
-# %% ../../nbs/services/management.ipynb #4fef8101
+# %% ../../nbs/services/management.ipynb #e907d368
 @patch
 def _prepare_database(self:SessionManagementService) -> None:
     "Check the schema, enable WAL and create the service's objects once."
@@ -151,7 +151,7 @@ def _prepare_database(self:SessionManagementService) -> None:
             conn.execute("ROLLBACK")
             raise
 
-# %% ../../nbs/services/management.ipynb #2e1f304f
+# %% ../../nbs/services/management.ipynb #74f65d2c
 @patch
 def _check_label(self:SessionManagementService,
     label:Optional[str] # Label as given
@@ -159,7 +159,7 @@ def _check_label(self:SessionManagementService,
     "Clean a label, raising `LabelTooLongError` past this service's limit."
     return normalize_label(label, self.max_label_length)
 
-# %% ../../nbs/services/management.ipynb #e473d21f
+# %% ../../nbs/services/management.ipynb #74577b18
 @patch
 def _resolve_label(
     self:SessionManagementService,
@@ -191,7 +191,7 @@ def _enriched_fields(self:SessionManagementService,
         return {}
     return {str(k): "" if v is None else str(v) for k, v in fields.items()}
 
-# %% ../../nbs/services/management.ipynb #bf03544c
+# %% ../../nbs/services/management.ipynb #65ab8c8c
 def _parse_state(
     raw:Optional[str] # state_json column value
 ) -> Dict[str, Any]: # The state dictionary ({} when missing or malformed)
@@ -213,14 +213,14 @@ def _enrich_row(self:SessionManagementService,
     state = _parse_state(row["state_json"]) if "state_json" in row.keys() else {}
     return EnrichedSessionSummary(summary, self._resolve_label(summary, state), self._enriched_fields(summary, state))
 
-# %% ../../nbs/services/management.ipynb #e5bba459
+# %% ../../nbs/services/management.ipynb #0cbd8f47
 def like_pattern(
     text:str # Search text as typed
 ) -> str: # LIKE pattern matching `text` literally as a substring (ESCAPE '\')
     "Escape LIKE wildcards so `%` and `_` typed by a user match themselves."
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
-# %% ../../nbs/services/management.ipynb #da75df1f
+# %% ../../nbs/services/management.ipynb #311cbe1f
 class SessionReader:
     "Reads of one flow's sessions through a single open connection."
     def __init__(self,
@@ -287,12 +287,16 @@ class SessionReader:
         offset = max(0, total - limit) if offset >= total else max(0, offset)
         return SessionPage(total, offset, self.window(offset, limit, order_by, descending, search))
 
-# %% ../../nbs/services/management.ipynb #afd86beb
+# %% ../../nbs/services/management.ipynb #63b8b901
 @patch
 @contextmanager
 def reader(self:SessionManagementService) -> Iterator[SessionReader]:
-    "A `SessionReader` over one connection, for several reads that belong together."
-    with self._connect() as conn: yield SessionReader(self, conn)
+    "A `SessionReader` over one connection and one snapshot, for several reads that belong together."
+    with self._connect() as conn:
+        # One read transaction: the count and the window see the same rows even while others write (WAL)
+        conn.execute("BEGIN")
+        try: yield SessionReader(self, conn)
+        finally: conn.execute("ROLLBACK")
 
 @patch
 def read_page(self:SessionManagementService,
@@ -305,7 +309,7 @@ def read_page(self:SessionManagementService,
     "Read the number of matching sessions and one window of them."
     with self.reader() as r: return r.page(offset, limit, order_by, descending, search)
 
-# %% ../../nbs/services/management.ipynb #1002ef2d
+# %% ../../nbs/services/management.ipynb #b61d5acd
 @patch
 def list_sessions(
     self:SessionManagementService,
@@ -331,7 +335,7 @@ def session_exists(
     "Check whether a session exists in the managed flow."
     return self.state_store.session_exists(self._flow_id, check_session_id(session_id))
 
-# %% ../../nbs/services/management.ipynb #17dedb8b
+# %% ../../nbs/services/management.ipynb #79f8b33f
 @patch
 def create_session(
     self:SessionManagementService,
