@@ -5,10 +5,11 @@
 # %% auto #0
 __all__ = ['log', 'Ids', 'COLLECTION_ROUTES', 'build_urls', 'init_session_manager_routers']
 
-# %% ../../nbs/routes/init.ipynb #74e73fb8
+# %% ../../nbs/routes/init.ipynb #f7d20940
 import logging
 from dataclasses import replace
 from functools import partial
+from starlette.concurrency import run_in_threadpool
 
 from fastcore.basics import patch
 from typing import Any, Callable, List, Optional, Tuple
@@ -32,7 +33,6 @@ from ..components.page_renderer import (
     render_manager_root, render_page_header, render_session_manager_page)
 from ..components import helpers
 from ..components.helpers import compact
-from . import sessions
 from ..components.session_detail import render_session_detail
 from cjm_fasthtml_workflow_session_management.components.session_list import (
     build_session_columns, create_session_cell_renderer, make_header_accessible, render_rename_modal,
@@ -43,7 +43,7 @@ from .view import (
 from .guard import error_response, mutation_refusal, render_alert_oob
 from .sessions import ACTIVE_SESSION_KEY, ManagerForm, init_session_router
 
-# %% ../../nbs/routes/init.ipynb #b3c2de62
+# %% ../../nbs/routes/init.ipynb #25157940
 log = logging.getLogger(__name__)
 Ids = SessionManagerHtmlIds
 
@@ -62,7 +62,7 @@ def build_urls(
     vc = VirtualCollectionUrls(**{name: f"{p}/vc/{name}" for name in COLLECTION_ROUTES})
     return urls, vc
 
-# %% ../../nbs/routes/init.ipynb #bf807e63
+# %% ../../nbs/routes/init.ipynb #e6c3ed4e
 class _SessionManager:
     "Per-request rendering of a session manager; holds configuration, never per-user state."
     def __init__(self, service, workflow_url, prefix, column_specs, get_step_title, page_title, page_icon,
@@ -100,7 +100,7 @@ class _SessionManager:
         return render_session_list_body(items, self.config, state, self.vc_ids, self.vc_btn_ids, self.vc_urls, self.urls,
                                         self.cell_renderer(req), view.search)
 
-# %% ../../nbs/routes/init.ipynb #4d129124
+# %% ../../nbs/routes/init.ipynb #1a066673
 def _oob(el, how="outerHTML"): # `el`, marked for an out-of-band swap
     el.attrs["hx-swap-oob"] = how
     return el
@@ -123,11 +123,16 @@ def page(self:_SessionManager, req=None): # The user's page, with a fresh view i
                                        alert=flash and (flash, alert_colors.success))
 
 @patch
-def refresh_items(self:_SessionManager, req=None, view_id=None) -> SessionPage: # The window the user's view shows now
+def current_page(self:_SessionManager, req=None, view_id=None) -> SessionPage: # The window the user's view shows now
     def act(items, state, view):
         end = min(state.total_items, state.window_start + state.visible_rows)
         return SessionPage(state.total_items, state.window_start, [items[i] for i in range(state.window_start, end)])
     return self._open(req, view_id, act)
+
+@patch
+async def refresh_items(self:_SessionManager, req=None, view_id=None) -> SessionPage: # As `current_page`, awaitable
+    "Read the user's current window off the event loop (the spec's `async () -> refresh items`)."
+    return await run_in_threadpool(self.current_page, req, view_id)
 
 @patch
 def oob_parts(self:_SessionManager, req, items, state, view, alert=None): # Count, list body and alert, swapped out of band
@@ -152,7 +157,7 @@ def detail(self:_SessionManager, req, item, alert=None): # The detail view: a fr
         header=render_page_header(self.page_title, self.page_icon, self.tab_entries, self.active_tab),
         request_values={"context": "detail"}, icons=[self.page_icon, *(e[2] for e in self.tab_entries or ())])))
 
-# %% ../../nbs/routes/init.ipynb #3e038261
+# %% ../../nbs/routes/init.ipynb #e8e063e3
 def _int_field(value:str, lo:int, hi:int) -> Optional[int]: # `value` as an int in [lo, hi], else None
     try: n = int(value)
     except (TypeError, ValueError): return None
@@ -217,13 +222,12 @@ def router(self:_SessionManager) -> Tuple[APIRouter, dict]: # The collection's r
     for name in ("focus_row", "update_viewport", "sort", "activate"): add(name, getattr(self, name))
     return router, routes
 
-# %% ../../nbs/routes/init.ipynb #04f108a5
-def _apply_debug_flags() -> None:
-    "Raise the components' and routes' loggers to DEBUG when their modules' flags are set."
-    for flag, layer in ((helpers.DEBUG_SESSION_RENDER, "components"), (sessions.DEBUG_SESSION_ROUTES, "routes")):
-        if flag: logging.getLogger(f"cjm_fasthtml_workflow_session_management.{layer}").setLevel(logging.DEBUG)
+# %% ../../nbs/routes/init.ipynb #353b40b3
+def _apply_render_debug_flag() -> None:
+    "Raise the components' loggers to DEBUG when DEBUG_SESSION_RENDER is set."
+    if helpers.DEBUG_SESSION_RENDER: logging.getLogger("cjm_fasthtml_workflow_session_management.components").setLevel(logging.DEBUG)
 
-# %% ../../nbs/routes/init.ipynb #b9e32e8a
+# %% ../../nbs/routes/init.ipynb #9fa76403
 def init_session_manager_routers(
     service:SessionManagementService, # Service for session CRUD
     workflow_url:str, # URL to redirect to on resume (e.g., the workflow root)
@@ -240,7 +244,7 @@ def init_session_manager_routers(
     layout:Optional[Callable[[Any], Any]]=None, # Host page chrome for the manager's own pages: (content) -> FT
 ) -> SessionManagementResult: # Assembled result with routers, urls, and render callables
     "Initialize all session management routers with virtual collection integration."
-    _apply_debug_flags()
+    _apply_render_debug_flag()
     m = _SessionManager(service, workflow_url, prefix.rstrip("/"), column_specs, get_step_title, page_title, page_icon,
                         tab_entries, active_tab, visible_rows, session_key, trusted_origins, layout or (lambda c: c))
     session_router, routes = init_session_router(

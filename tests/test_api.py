@@ -1,0 +1,70 @@
+"The result's callables and `init_session_router` used as the spec describes them, through HTTP and directly."
+import asyncio
+
+import pytest
+from fasthtml.common import Div, FastHTML, to_xml
+from starlette.testclient import TestClient
+
+from cjm_fasthtml_workflow_session_management.models import SessionPage
+from cjm_fasthtml_workflow_session_management.routes.init import build_urls, init_session_manager_routers
+from cjm_fasthtml_workflow_session_management.routes.sessions import ACTIVE_SESSION_KEY, init_session_router
+from cjm_fasthtml_workflow_session_management.services.management import InvalidSessionIdError, SessionManagementService
+
+SAME_ORIGIN = {"HX-Request": "true", "Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
+
+
+@pytest.fixture
+def service(store):
+    svc = SessionManagementService(store, "demo")
+    for i in range(3): svc.create_session(f"Run {i}")
+    return svc
+
+
+def test_callables_work_without_a_request(service):
+    res = init_session_manager_routers(service, "/workflow")
+    page = to_xml(res.render_page())
+    assert 'id="sm-root"' in page and page.count("data-session-id=") == 3 and "data-sm-active" not in page
+    assert to_xml(res.render_list()).count("data-session-id=") == 3
+    current = asyncio.run(res.refresh_items())
+    assert isinstance(current, SessionPage) and current.total == 3 and len(current.items) == 3
+
+
+def test_resume_session_callable_sets_the_interactions_key(service):
+    res = init_session_manager_routers(service, "/workflow")
+    sid, sess = service.list_sessions()[0].session_id, {}
+    res.resume_session(sess, sid)
+    assert sess == {ACTIVE_SESSION_KEY: sid}
+    with pytest.raises(InvalidSessionIdError): res.resume_session(sess, "a:b")
+
+
+def test_routers_register_with_to_app_and_urls_are_known_up_front(service):
+    res = init_session_manager_routers(service, "/workflow", prefix="/runs")
+    assert res.urls.management_page == "/runs/" and res.urls.create_session == "/runs/create"
+    app = FastHTML(secret_key="k" * 32, default_hdrs=False)
+    for r in res.routers: r.to_app(app)
+    client = TestClient(app, base_url="http://testserver")
+    assert client.get(res.urls.management_page).status_code == 200
+    assert client.post(res.urls.create_session, headers=SAME_ORIGIN).status_code == 200
+    assert service.read_page().total == 4
+    assert set(res.routes) >= {"create_session", "rename_session", "delete_session", "resume_session", "list_sessions", "nav_down", "sort"}
+
+
+def test_init_session_router_accepts_the_specs_zero_argument_callables(service):
+    "A host wiring `init_session_router` itself with () -> ... callables gets working routes."
+    urls, _ = build_urls("/s")
+    calls = []
+    router, routes = init_session_router(
+        service, "/s", urls, "/workflow",
+        refresh_items=lambda: calls.append("refresh"),
+        refresh_items_oob=lambda: (calls.append("oob"), Div("refreshed", id="list"))[1],
+        render_page=lambda: Div("the page"), render_list=lambda: Div("the list"))
+    app = FastHTML(secret_key="k" * 32, default_hdrs=False)
+    router.to_app(app)
+    client = TestClient(app, base_url="http://testserver")
+    assert "the page" in client.get(urls.management_page).text
+    assert "the list" in client.get(urls.list_sessions).text
+    r = client.post(urls.rename_session, data={"session_id": service.list_sessions()[0].session_id, "label": "new"},
+                    headers=SAME_ORIGIN)
+    assert r.status_code == 200 and "refreshed" in r.text and calls == ["oob"]
+    assert "new" in {e.summary.label for e in service.list_sessions()}
+    assert client.get(urls.session_detail, params={"session_id": "x"}).status_code == 404   # no detail view given
