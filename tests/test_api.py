@@ -43,7 +43,8 @@ def test_routers_register_with_to_app_and_urls_are_known_up_front(service):
     app = FastHTML(secret_key="k" * 32, default_hdrs=False)
     for r in res.routers: r.to_app(app)
     client = TestClient(app, base_url="http://testserver")
-    assert client.get(res.urls.management_page).status_code == 200
+    page = client.get(res.urls.management_page)
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"   # Back never shows a stale list
     assert client.post(res.urls.create_session, headers=SAME_ORIGIN).status_code == 200
     assert service.read_page().total == 4
     assert set(res.routes) >= {"create_session", "rename_session", "delete_session", "resume_session", "list_sessions", "nav_down", "sort"}

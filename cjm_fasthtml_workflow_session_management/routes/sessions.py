@@ -6,7 +6,7 @@
 __all__ = ['DEBUG_SESSION_ROUTES', 'log', 'ACTIVE_SESSION_KEY', 'SCRIPT_FILE', 'ManagerForm', 'check_session', 'accepting',
            'init_session_router']
 
-# %% ../../nbs/routes/sessions.ipynb #4981e9c6
+# %% ../../nbs/routes/sessions.ipynb #7b689430
 import inspect
 import logging
 from dataclasses import dataclass, replace
@@ -14,7 +14,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from fasthtml.common import FileResponse, JSONResponse, Redirect
+from fasthtml.common import FileResponse, HttpHeader, JSONResponse, Redirect
 from starlette.concurrency import run_in_threadpool
 from cjm_fasthtml_app_core.core.routing import APIRouter
 from cjm_fasthtml_daisyui.components.feedback.alert import alert_colors
@@ -25,14 +25,14 @@ from ..utils import LabelTooLongError
 from ..services.management import InvalidSessionIdError, SessionManagementService
 from .guard import error_response, mutation_refusal, render_alert_oob
 
-# %% ../../nbs/routes/sessions.ipynb #2b976ebb
+# %% ../../nbs/routes/sessions.ipynb #03e01752
 DEBUG_SESSION_ROUTES = False  # Enable for verbose session route logging
 
 log = logging.getLogger(__name__)
 ACTIVE_SESSION_KEY = "_workflow_session_id"  # HTTP-session key of the active workflow session (cjm-fasthtml-interactions' default)
 SCRIPT_FILE = Path(str(files("cjm_fasthtml_workflow_session_management") / "static" / "session_manager.js"))  # The one client script
 
-# %% ../../nbs/routes/sessions.ipynb #78b4cd26
+# %% ../../nbs/routes/sessions.ipynb #f06d9597
 @dataclass
 class ManagerForm:
     "Fields posted by the session manager's page."
@@ -55,7 +55,7 @@ def check_session(
     if item is None: return None, error_response("That session no longer exists; it may have been deleted.", 404)
     return item, None
 
-# %% ../../nbs/routes/sessions.ipynb #5a8b5b0d
+# %% ../../nbs/routes/sessions.ipynb #181b2006
 def accepting(
     fn:Callable # A callable that may take fewer arguments than it will be given
 ) -> Callable: # Wrapper passing only the positional and keyword arguments `fn` declares
@@ -69,7 +69,7 @@ def accepting(
         return fn(*(args if all_pos else args[:n_pos]), **(kw if all_kw else {k: v for k, v in kw.items() if k in names}))
     return call
 
-# %% ../../nbs/routes/sessions.ipynb #79a04d56
+# %% ../../nbs/routes/sessions.ipynb #8150a118
 def init_session_router(
     service:SessionManagementService, # Service for session CRUD
     prefix:str, # Route prefix (e.g., "/manage/sessions")
@@ -94,8 +94,11 @@ def init_session_router(
             return error_response(reason, 403)
     rel = lambda url: url[len(prefix):]
 
+    # Pages show live data: never let the back button restore a stale copy
+    fresh = lambda content: (content, HttpHeader("Cache-Control", "no-store"))
+
     @router.get(rel(urls.management_page))
-    def management_page(req): return render_page(req)
+    def management_page(req): return fresh(render_page(req))
 
     @router.get(rel(urls.list_sessions))
     async def list_sessions(req, form:ManagerForm):
@@ -112,7 +115,7 @@ def init_session_router(
     def session_detail(req, form:ManagerForm):
         if render_detail is None: return error_response("This manager has no detail view.", 404)
         item, err = check_session(service, form.session_id)
-        return err or render_detail(req, item)
+        return err or fresh(render_detail(req, item))
 
     @router.get(rel(urls.script))
     def script(): return FileResponse(SCRIPT_FILE, media_type="text/javascript", headers={"Cache-Control": "public, max-age=3600"})
@@ -177,7 +180,7 @@ def init_session_router(
                   delete_session=delete_session, resume_session=resume_session, search=search)
     return router, routes
 
-# %% ../../nbs/routes/sessions.ipynb #851ac9a4
+# %% ../../nbs/routes/sessions.ipynb #6953d9f9
 def _switch_active(
     service:SessionManagementService, # Service of the flow
     sess:Any, # The user's HTTP session
