@@ -8,6 +8,7 @@ caches and allocator state of one size cannot bleed into another; the parent col
 table and writes the markdown report.
 """
 import argparse
+import asyncio
 import itertools
 import json
 import os
@@ -284,7 +285,7 @@ def long_label_page_bytes(client: TestClient, res, svc: SessionManagementService
     long = (LONG_LABEL_TEXT * (svc.max_label_length // len(LONG_LABEL_TEXT) + 1))[:svc.max_label_length - 1] + "."
     # Renaming bumps updated_at, so renamed rows stay on top, but a row updated in the same second can tie and
     # displace one: rename until the window a new user sees holds long labels only
-    while short := [s.session_id for s in res.refresh_items().items if s.summary.label != long]:
+    while short := [s.session_id for s in asyncio.run(res.refresh_items()).items if s.summary.label != long]:
         for sid in short:
             svc.rename_session(sid, long)
     return page_bytes(client, res)

@@ -201,7 +201,10 @@ def render_all(out_dir:Path=SCAN_DIR) -> List[Path]:
                  data={"session_id": ids[1], "label": "Renamed from detail", "context": "detail"})
             post("create", u.create_session, data={"view": vid})
             post("delete", u.delete_session, data={"session_id": ids[2], "view": vid})
-            r = client.post(u.delete_session, data={"session_id": active, "context": "detail"}, headers=HX)
+            # Delete the active session from its detail view: a fresh one, so earlier deletes cannot have taken it
+            doomed = service.create_session("Deleted from its detail view")
+            client.post(u.resume_session, data={"session_id": doomed}, headers=HX)
+            r = client.post(u.delete_session, data={"session_id": doomed, "context": "detail"}, headers=HX)
             assert r.status_code in (200, 303), f"delete from detail -> {r.status_code}"
             assert "alert-success" in get("page-after-delete-flash", u.management_page), "no flash after a delete from the detail view"
 

@@ -203,3 +203,16 @@ def test_every_column_sorts_and_shows_its_order(server, page):
     header = page.locator('[data-sm-sort="updated_at"]')
     header.click()
     expect(header).to_have_attribute("aria-sort", "ascending")
+
+
+def test_rows_menu_resizes_the_window_and_a_reload_keeps_it(server, page):
+    open_manager(page, server)
+    expect(rows(page)).to_have_count(10)
+    page.get_by_label("Rows").select_option("25")
+    expect(page.locator("#sm-vc-footer")).to_have_text(re.compile(r"Showing 1-25 of 50"))
+    expect(rows(page)).to_have_count(25)
+    page.keyboard.press("End")
+    expect(page.locator("#sm-vc-footer")).to_have_text(re.compile(r"Showing 26-50 of 50"))
+    page.reload()
+    expect(rows(page)).to_have_count(25)
+    expect(page.get_by_label("Rows")).to_have_value("25")
