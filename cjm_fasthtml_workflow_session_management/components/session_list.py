@@ -8,7 +8,7 @@ __all__ = ['log', 'Ids', 'HOST_COLUMN_PREFIX', 'ROWS_CHOICES', 'build_session_co
            'render_rename_modal', 'render_session_delete_modal', 'render_list_scripts', 'make_header_accessible',
            'render_rows_menu', 'render_pager', 'render_list_empty', 'render_session_list_body', 'render_session_list']
 
-# %% ../../nbs/components/session_list.ipynb #af571b4b
+# %% ../../nbs/components/session_list.ipynb #1bcc346e
 import logging
 from typing import Any, Callable, List, Optional
 from urllib.parse import urlencode
@@ -29,11 +29,11 @@ from ..utils import (
 from .helpers import (
     _join, render_active_session_badge, render_delete_modal, render_empty_state, render_icon, render_icon_button)
 
-# %% ../../nbs/components/session_list.ipynb #ff1c8899
+# %% ../../nbs/components/session_list.ipynb #12c5211a
 log = logging.getLogger(__name__)
 Ids = SessionManagerHtmlIds
 
-# %% ../../nbs/components/session_list.ipynb #2bbbade2
+# %% ../../nbs/components/session_list.ipynb #ff3e6d18
 HOST_COLUMN_PREFIX = "host-"  # Host columns are keyed by position, so any field name makes a safe HTML id
 
 def build_session_columns(
@@ -55,7 +55,7 @@ def build_session_columns(
             ColumnDef("size", "Size", sortable=True, header_cls="max-md:hidden", cell_cls="max-md:hidden whitespace-nowrap"),
             ColumnDef("actions", "", cell_cls="whitespace-nowrap"))
 
-# %% ../../nbs/components/session_list.ipynb #3f87a59e
+# %% ../../nbs/components/session_list.ipynb #a88e79c0
 def step_text(step:Optional[str], # Step id, or None before the first step
                get_step_title:Optional[Callable[[str], str]] # Host's step title mapper
               ) -> str: # Display text for the step
@@ -93,7 +93,7 @@ def render_row_actions(
                render_icon_button("trash-2", "Delete", cls="text-error", data_sm_action="delete"),
                cls="flex justify-end gap-1")
 
-# %% ../../nbs/components/session_list.ipynb #ad8d844f
+# %% ../../nbs/components/session_list.ipynb #60129ea9
 def create_session_cell_renderer(
     urls:SessionManagementUrls, # URL bundle for action buttons
     get_active_session_id:Callable[[], str], # () -> currently active session ID
@@ -119,7 +119,7 @@ def create_session_cell_renderer(
             return PLACEHOLDER
     return render_cell
 
-# %% ../../nbs/components/session_list.ipynb #ad6e20cc
+# %% ../../nbs/components/session_list.ipynb #27fd7b7e
 def count_text(
     total:int, # Sessions shown
     searching:bool=False # Whether a search filters the list
@@ -149,7 +149,7 @@ def render_session_toolbar(
     return Div(render_session_count(total_count, bool(search)), Div(box, role="search", id=Ids.SEARCH_FORM, cls="grow min-w-0 max-w-md"),
                new, id=Ids.TOOLBAR, cls="flex flex-wrap items-center gap-2 py-2")
 
-# %% ../../nbs/components/session_list.ipynb #3e96cb2b
+# %% ../../nbs/components/session_list.ipynb #122d0129
 def render_rename_modal(
     urls:SessionManagementUrls, # URL bundle for rename route
     modal_id:str=SessionManagerHtmlIds.RENAME_MODAL, # Dialog element ID
@@ -182,7 +182,7 @@ def render_list_scripts(
     "Render the tag that loads the manager's one static client script (it reads everything else from the DOM)."
     return Script(src=urls.script, defer=True)
 
-# %% ../../nbs/components/session_list.ipynb #4a013a7b
+# %% ../../nbs/components/session_list.ipynb #5dd6afb3
 def _sort_icon(col:ColumnDef, state:VirtualCollectionState) -> str: # Sprite icon for the column's order
     if state.sort_column != col.key: return "arrow-up-down"
     return "arrow-up" if state.sort_ascending else "arrow-down"
@@ -210,7 +210,7 @@ def _find_by_id(node:Any, target:str) -> Any: # First element with id `target`, 
         if (found := _find_by_id(child, target)) is not None: return found
     return None
 
-# %% ../../nbs/components/session_list.ipynb #5ebaef90
+# %% ../../nbs/components/session_list.ipynb #945a28a3
 ROWS_CHOICES = (10, 25, 50)  # Window sizes the rows-per-page menu offers
 
 def render_rows_menu(
@@ -235,6 +235,7 @@ def render_pager(
                    nav("chevron-up", "Previous page (Page Up)", vc_btn_ids.nav_page_up, vc_urls.nav_page_up),
                    nav("chevron-down", "Next page (Page Down)", vc_btn_ids.nav_page_down, vc_urls.nav_page_down),
                    nav("chevrons-down", "Last page (End)", vc_btn_ids.nav_last, vc_urls.nav_last), cls="flex gap-1"),
+               P("↑↓ move · Enter resume · F2 rename · Del delete · n new · / search", cls="text-xs opacity-60 max-md:hidden"),
                render_rows_menu(vc_urls, visible_rows),
                nav("arrow-up", "Previous row", vc_btn_ids.nav_up, vc_urls.nav_up, hidden=True),
                nav("arrow-down", "Next row", vc_btn_ids.nav_down, vc_urls.nav_down, hidden=True),
