@@ -1,5 +1,6 @@
 "The result's callables and `init_session_router` used as the spec describes them, through HTTP and directly."
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fasthtml.common import Div, FastHTML, to_xml
@@ -25,7 +26,8 @@ def test_callables_work_without_a_request(service):
     page = to_xml(res.render_page())
     assert 'id="sm-root"' in page and page.count("data-session-id=") == 3 and "data-sm-active" not in page
     assert to_xml(res.render_list()).count("data-session-id=") == 3
-    current = asyncio.run(res.refresh_items())
+    # In its own thread: pytest-playwright keeps an event loop running in this one
+    current = ThreadPoolExecutor(1).submit(asyncio.run, res.refresh_items()).result()
     assert isinstance(current, SessionPage) and current.total == 3 and len(current.items) == 3
 
 
