@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'Ids', 'COLLECTION_ROUTES', 'build_urls', 'init_session_manager_routers']
 
-# %% ../../nbs/routes/init.ipynb #f7d20940
+# %% ../../nbs/routes/init.ipynb #7d0e864a
 import logging
 from dataclasses import replace
 from functools import partial
@@ -43,7 +43,7 @@ from .view import (
 from .guard import error_response, mutation_refusal, render_alert_oob
 from .sessions import ACTIVE_SESSION_KEY, ManagerForm, init_session_router
 
-# %% ../../nbs/routes/init.ipynb #25157940
+# %% ../../nbs/routes/init.ipynb #eeaf5c70
 log = logging.getLogger(__name__)
 Ids = SessionManagerHtmlIds
 
@@ -62,7 +62,7 @@ def build_urls(
     vc = VirtualCollectionUrls(**{name: f"{p}/vc/{name}" for name in COLLECTION_ROUTES})
     return urls, vc
 
-# %% ../../nbs/routes/init.ipynb #e6c3ed4e
+# %% ../../nbs/routes/init.ipynb #b3e0b5cf
 class _SessionManager:
     "Per-request rendering of a session manager; holds configuration, never per-user state."
     def __init__(self, service, workflow_url, prefix, column_specs, get_step_title, page_title, page_icon,
@@ -100,7 +100,7 @@ class _SessionManager:
         return render_session_list_body(items, self.config, state, self.vc_ids, self.vc_btn_ids, self.vc_urls, self.urls,
                                         self.cell_renderer(req), view.search)
 
-# %% ../../nbs/routes/init.ipynb #1a066673
+# %% ../../nbs/routes/init.ipynb #d06c4ee8
 def _oob(el, how="outerHTML"): # `el`, marked for an out-of-band swap
     el.attrs["hx-swap-oob"] = how
     return el
@@ -150,14 +150,16 @@ def refresh_items_oob(self:_SessionManager, req, view_id=None, alert=None, updat
 def detail(self:_SessionManager, req, item, alert=None): # The detail view: a fragment after a rename, else a page
     content = render_session_detail(item, self.urls, item.session_id == self.active_id(req),
                                     self.get_step_title, self.column_specs)
-    if alert: return compact(_oob(content), render_alert_oob(*alert))
-    return Title(f"{item.resolved_label} · {self.page_title}"), self.layout(compact(render_manager_root(
+    title = Title(f"{item.resolved_label} · {self.page_title}")
+    # After a rename the fragment carries the new <title> too: htmx puts it on the browser tab
+    if alert: return compact(title, _oob(content), render_alert_oob(*alert))
+    return title, self.layout(compact(render_manager_root(
         content, render_rename_modal(self.urls, max_length=self.service.max_label_length),
         render_session_delete_modal(self.urls), render_list_scripts(self.urls),
         header=render_page_header(self.page_title, self.page_icon, self.tab_entries, self.active_tab),
         request_values={"context": "detail"}, icons=[self.page_icon, *(e[2] for e in self.tab_entries or ())])))
 
-# %% ../../nbs/routes/init.ipynb #e8e063e3
+# %% ../../nbs/routes/init.ipynb #a2b155a0
 def _int_field(value:str, lo:int, hi:int) -> Optional[int]: # `value` as an int in [lo, hi], else None
     try: n = int(value)
     except (TypeError, ValueError): return None
@@ -222,12 +224,12 @@ def router(self:_SessionManager) -> Tuple[APIRouter, dict]: # The collection's r
     for name in ("focus_row", "update_viewport", "sort", "activate"): add(name, getattr(self, name))
     return router, routes
 
-# %% ../../nbs/routes/init.ipynb #353b40b3
+# %% ../../nbs/routes/init.ipynb #5e214ee7
 def _apply_render_debug_flag() -> None:
     "Raise the components' loggers to DEBUG when DEBUG_SESSION_RENDER is set."
     if helpers.DEBUG_SESSION_RENDER: logging.getLogger("cjm_fasthtml_workflow_session_management.components").setLevel(logging.DEBUG)
 
-# %% ../../nbs/routes/init.ipynb #9fa76403
+# %% ../../nbs/routes/init.ipynb #5e16df22
 def init_session_manager_routers(
     service:SessionManagementService, # Service for session CRUD
     workflow_url:str, # URL to redirect to on resume (e.g., the workflow root)

@@ -374,6 +374,7 @@ def test_detail_view_rename_and_tabs(server, page):
     expect_alert(page, "Renamed")
     expect(page.locator("#sm-rename-modal")).to_be_hidden()
     expect(page.locator("#sm-detail h2[data-sm-label]")).to_have_text("Renamed in detail")
+    expect(page).to_have_title("Renamed in detail · Transcription sessions")   # the tab title follows the rename
     expect(detail_field(page, "Session id")).to_have_text(sid)
 
     # Back to the list, where the new label shows.
