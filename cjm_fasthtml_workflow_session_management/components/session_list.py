@@ -4,11 +4,12 @@
 
 # %% auto #0
 __all__ = ['log', 'Ids', 'HOST_COLUMN_PREFIX', 'ROWS_CHOICES', 'build_session_columns', 'step_text', 'render_row_actions',
-           'create_session_cell_renderer', 'count_text', 'render_session_count', 'render_session_toolbar',
-           'render_rename_modal', 'render_session_delete_modal', 'render_list_scripts', 'make_header_accessible',
-           'render_rows_menu', 'render_pager', 'render_list_empty', 'render_session_list_body', 'render_session_list']
+           'create_session_cell_renderer', 'count_text', 'render_session_count', 'render_search_box',
+           'render_session_toolbar', 'render_rename_modal', 'render_session_delete_modal', 'render_list_scripts',
+           'make_header_accessible', 'render_rows_menu', 'render_pager', 'render_list_empty',
+           'render_session_list_body', 'render_session_list']
 
-# %% ../../nbs/components/session_list.ipynb #1bcc346e
+# %% ../../nbs/components/session_list.ipynb #70f2733f
 import logging
 from typing import Any, Callable, List, Optional
 from urllib.parse import urlencode
@@ -29,11 +30,11 @@ from ..utils import (
 from .helpers import (
     _join, render_active_session_badge, render_delete_modal, render_empty_state, render_icon, render_icon_button)
 
-# %% ../../nbs/components/session_list.ipynb #12c5211a
+# %% ../../nbs/components/session_list.ipynb #5716a5e2
 log = logging.getLogger(__name__)
 Ids = SessionManagerHtmlIds
 
-# %% ../../nbs/components/session_list.ipynb #ff3e6d18
+# %% ../../nbs/components/session_list.ipynb #44fd3a23
 HOST_COLUMN_PREFIX = "host-"  # Host columns are keyed by position, so any field name makes a safe HTML id
 
 def build_session_columns(
@@ -55,7 +56,7 @@ def build_session_columns(
             ColumnDef("size", "Size", sortable=True, header_cls="max-md:hidden", cell_cls="max-md:hidden whitespace-nowrap"),
             ColumnDef("actions", "", cell_cls="whitespace-nowrap"))
 
-# %% ../../nbs/components/session_list.ipynb #a88e79c0
+# %% ../../nbs/components/session_list.ipynb #b114c3ca
 def step_text(step:Optional[str], # Step id, or None before the first step
                get_step_title:Optional[Callable[[str], str]] # Host's step title mapper
               ) -> str: # Display text for the step
@@ -93,7 +94,7 @@ def render_row_actions(
                render_icon_button("trash-2", "Delete", cls="text-error", data_sm_action="delete"),
                cls="flex justify-end gap-1")
 
-# %% ../../nbs/components/session_list.ipynb #60129ea9
+# %% ../../nbs/components/session_list.ipynb #989ae21f
 def create_session_cell_renderer(
     urls:SessionManagementUrls, # URL bundle for action buttons
     get_active_session_id:Callable[[], str], # () -> currently active session ID
@@ -119,7 +120,7 @@ def create_session_cell_renderer(
             return PLACEHOLDER
     return render_cell
 
-# %% ../../nbs/components/session_list.ipynb #27fd7b7e
+# %% ../../nbs/components/session_list.ipynb #5311fbee
 def count_text(
     total:int, # Sessions shown
     searching:bool=False # Whether a search filters the list
@@ -134,22 +135,29 @@ def render_session_count(
     "The live session count."
     return Span(count_text(total, searching), id=Ids.SESSION_COUNT, aria_live="polite", cls="text-sm opacity-80 whitespace-nowrap")
 
+def render_search_box(
+    urls:SessionManagementUrls, # URL bundle (the search route)
+    search:str="", # Current search text of the user's view
+) -> Any: # The search input, swappable by id
+    "The search box: posts as the user types (debounced) and when it is cleared."
+    return Input(type="search", name="q", value=search, id=Ids.SEARCH_INPUT, placeholder="Search sessions  /",
+                 aria_label="Search sessions by label, id or step", autocomplete="off", maxlength="200",
+                 hx_post=urls.search, hx_trigger="input changed delay:300ms, search", hx_swap="none",
+                 cls="input input-sm w-full")
+
 def render_session_toolbar(
     urls:SessionManagementUrls, # URL bundle for action routes
     total_count:int=0, # Total number of sessions in the list
     search:str="", # Current search text of the user's view
 ) -> Any: # Toolbar element
     "Render the session list toolbar with session count and New Session button."
-    box = Input(type="search", name="q", value=search, id=Ids.SEARCH_INPUT, placeholder="Search sessions  /",
-                aria_label="Search sessions by label, id or step", autocomplete="off", maxlength="200",
-                hx_post=urls.search, hx_trigger="input changed delay:300ms, search", hx_swap="none",
-                cls="input input-sm w-full")
+    box = render_search_box(urls, search)
     new = Button(render_icon("plus"), Span("New Session"), type="button", id=Ids.NEW_SESSION_BTN, title="New session (n)",
                  hx_post=urls.create_session, hx_swap="none", cls=_join(btn, btn_colors.primary, btn_sizes.sm, "shrink-0"))
     return Div(render_session_count(total_count, bool(search)), Div(box, role="search", id=Ids.SEARCH_FORM, cls="grow min-w-0 max-w-md"),
                new, id=Ids.TOOLBAR, cls="flex flex-wrap items-center gap-2 py-2")
 
-# %% ../../nbs/components/session_list.ipynb #122d0129
+# %% ../../nbs/components/session_list.ipynb #ac453f33
 def render_rename_modal(
     urls:SessionManagementUrls, # URL bundle for rename route
     modal_id:str=SessionManagerHtmlIds.RENAME_MODAL, # Dialog element ID
@@ -182,7 +190,7 @@ def render_list_scripts(
     "Render the tag that loads the manager's one static client script (it reads everything else from the DOM)."
     return Script(src=urls.script, defer=True)
 
-# %% ../../nbs/components/session_list.ipynb #5dd6afb3
+# %% ../../nbs/components/session_list.ipynb #5d15d462
 def _sort_icon(col:ColumnDef, state:VirtualCollectionState) -> str: # Sprite icon for the column's order
     if state.sort_column != col.key: return "arrow-up-down"
     return "arrow-up" if state.sort_ascending else "arrow-down"
@@ -210,7 +218,7 @@ def _find_by_id(node:Any, target:str) -> Any: # First element with id `target`, 
         if (found := _find_by_id(child, target)) is not None: return found
     return None
 
-# %% ../../nbs/components/session_list.ipynb #945a28a3
+# %% ../../nbs/components/session_list.ipynb #fdc59018
 ROWS_CHOICES = (10, 25, 50)  # Window sizes the rows-per-page menu offers
 
 def render_rows_menu(

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'Ids', 'COLLECTION_ROUTES', 'build_urls', 'init_session_manager_routers']
 
-# %% ../../nbs/routes/init.ipynb #7d0e864a
+# %% ../../nbs/routes/init.ipynb #c388d045
 import logging
 from dataclasses import replace
 from functools import partial
@@ -36,14 +36,14 @@ from ..components.helpers import compact
 from ..components.session_detail import render_session_detail
 from cjm_fasthtml_workflow_session_management.components.session_list import (
     build_session_columns, create_session_cell_renderer, make_header_accessible, render_rename_modal,
-    render_session_count, render_session_delete_modal, render_session_list, render_session_list_body,
+    render_search_box, render_session_count, render_session_delete_modal, render_session_list, render_session_list_body,
     render_list_scripts)
 from .view import (
     SessionWindow, ViewStore, state_to_view, view_to_state)
 from .guard import error_response, mutation_refusal, render_alert_oob
 from .sessions import ACTIVE_SESSION_KEY, ManagerForm, init_session_router
 
-# %% ../../nbs/routes/init.ipynb #eeaf5c70
+# %% ../../nbs/routes/init.ipynb #8460332f
 log = logging.getLogger(__name__)
 Ids = SessionManagerHtmlIds
 
@@ -62,7 +62,7 @@ def build_urls(
     vc = VirtualCollectionUrls(**{name: f"{p}/vc/{name}" for name in COLLECTION_ROUTES})
     return urls, vc
 
-# %% ../../nbs/routes/init.ipynb #b3e0b5cf
+# %% ../../nbs/routes/init.ipynb #448a8c13
 class _SessionManager:
     "Per-request rendering of a session manager; holds configuration, never per-user state."
     def __init__(self, service, workflow_url, prefix, column_specs, get_step_title, page_title, page_icon,
@@ -100,7 +100,7 @@ class _SessionManager:
         return render_session_list_body(items, self.config, state, self.vc_ids, self.vc_btn_ids, self.vc_urls, self.urls,
                                         self.cell_renderer(req), view.search)
 
-# %% ../../nbs/routes/init.ipynb #d06c4ee8
+# %% ../../nbs/routes/init.ipynb #5c1e4b00
 def _oob(el, how="outerHTML"): # `el`, marked for an out-of-band swap
     el.attrs["hx-swap-oob"] = how
     return el
@@ -140,10 +140,12 @@ def oob_parts(self:_SessionManager, req, items, state, view, alert=None): # Coun
             _oob(self.body(req, items, state, view)), render_alert_oob(*alert) if alert else None)
 
 @patch
-def refresh_items_oob(self:_SessionManager, req, view_id=None, alert=None, update=None, focus=None): # After a change
+def refresh_items_oob(self:_SessionManager, req, view_id=None, alert=None, update=None, focus=None, reset_search=False):
+    "The OOB answer to a change: count, list body, alert, and the search box when the change cleared it."
     def act(items, state, view):
         if focus: _focus(items, state, focus)
-        return compact(*self.oob_parts(req, items, state, view, alert))
+        box = _oob(render_search_box(self.urls, view.search)) if reset_search else None
+        return compact(*self.oob_parts(req, items, state, view, alert), box)
     return self._open(req, view_id, act, update)
 
 @patch
@@ -159,7 +161,7 @@ def detail(self:_SessionManager, req, item, alert=None): # The detail view: a fr
         header=render_page_header(self.page_title, self.page_icon, self.tab_entries, self.active_tab),
         request_values={"context": "detail"}, icons=[self.page_icon, *(e[2] for e in self.tab_entries or ())])))
 
-# %% ../../nbs/routes/init.ipynb #a2b155a0
+# %% ../../nbs/routes/init.ipynb #39c88c19
 def _int_field(value:str, lo:int, hi:int) -> Optional[int]: # `value` as an int in [lo, hi], else None
     try: n = int(value)
     except (TypeError, ValueError): return None
@@ -224,12 +226,12 @@ def router(self:_SessionManager) -> Tuple[APIRouter, dict]: # The collection's r
     for name in ("focus_row", "update_viewport", "sort", "activate"): add(name, getattr(self, name))
     return router, routes
 
-# %% ../../nbs/routes/init.ipynb #5e214ee7
+# %% ../../nbs/routes/init.ipynb #c9a69e84
 def _apply_render_debug_flag() -> None:
     "Raise the components' loggers to DEBUG when DEBUG_SESSION_RENDER is set."
     if helpers.DEBUG_SESSION_RENDER: logging.getLogger("cjm_fasthtml_workflow_session_management.components").setLevel(logging.DEBUG)
 
-# %% ../../nbs/routes/init.ipynb #5e16df22
+# %% ../../nbs/routes/init.ipynb #ce639c55
 def init_session_manager_routers(
     service:SessionManagementService, # Service for session CRUD
     workflow_url:str, # URL to redirect to on resume (e.g., the workflow root)

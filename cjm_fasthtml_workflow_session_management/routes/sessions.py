@@ -6,7 +6,7 @@
 __all__ = ['DEBUG_SESSION_ROUTES', 'log', 'ACTIVE_SESSION_KEY', 'SCRIPT_FILE', 'ManagerForm', 'check_session', 'accepting',
            'init_session_router']
 
-# %% ../../nbs/routes/sessions.ipynb #7b689430
+# %% ../../nbs/routes/sessions.ipynb #77c709e1
 import inspect
 import logging
 from dataclasses import dataclass, replace
@@ -25,14 +25,14 @@ from ..utils import LabelTooLongError
 from ..services.management import InvalidSessionIdError, SessionManagementService
 from .guard import error_response, mutation_refusal, render_alert_oob
 
-# %% ../../nbs/routes/sessions.ipynb #03e01752
+# %% ../../nbs/routes/sessions.ipynb #fce233e6
 DEBUG_SESSION_ROUTES = False  # Enable for verbose session route logging
 
 log = logging.getLogger(__name__)
 ACTIVE_SESSION_KEY = "_workflow_session_id"  # HTTP-session key of the active workflow session (cjm-fasthtml-interactions' default)
 SCRIPT_FILE = Path(str(files("cjm_fasthtml_workflow_session_management") / "static" / "session_manager.js"))  # The one client script
 
-# %% ../../nbs/routes/sessions.ipynb #f06d9597
+# %% ../../nbs/routes/sessions.ipynb #860bbcf6
 @dataclass
 class ManagerForm:
     "Fields posted by the session manager's page."
@@ -55,7 +55,7 @@ def check_session(
     if item is None: return None, error_response("That session no longer exists; it may have been deleted.", 404)
     return item, None
 
-# %% ../../nbs/routes/sessions.ipynb #181b2006
+# %% ../../nbs/routes/sessions.ipynb #029d0ddc
 def accepting(
     fn:Callable # A callable that may take fewer arguments than it will be given
 ) -> Callable: # Wrapper passing only the positional and keyword arguments `fn` declares
@@ -69,14 +69,14 @@ def accepting(
         return fn(*(args if all_pos else args[:n_pos]), **(kw if all_kw else {k: v for k, v in kw.items() if k in names}))
     return call
 
-# %% ../../nbs/routes/sessions.ipynb #8150a118
+# %% ../../nbs/routes/sessions.ipynb #f047d0d4
 def init_session_router(
     service:SessionManagementService, # Service for session CRUD
     prefix:str, # Route prefix (e.g., "/manage/sessions")
     urls:SessionManagementUrls, # URL bundle (populated by caller after init)
     workflow_url:str, # Where to redirect after resume
     refresh_items:Callable, # (request, view_id) -> SessionPage the user's view shows now (may be async)
-    refresh_items_oob:Callable, # (request, view_id, alert=None, update=None, focus=None) -> OOB tuple: count, list body, alert
+    refresh_items_oob:Callable, # (request, view_id, alert=None, update=None, focus=None, reset_search=False) -> OOB: count, list body, alert
     render_page:Callable, # (request) -> full session manager page
     render_list:Callable, # (request, view_id) -> session list component
     render_detail:Optional[Callable]=None, # (request, item, alert=None) -> detail view of one session
@@ -129,7 +129,7 @@ def init_session_router(
         log.debug("created session %s and made it active", sid)
         label = service.get_session(sid).resolved_label
         return refresh_items_oob(req, form.view, (f"Created “{label}”; it is now your active session.", success),
-                                 update=lambda v: replace(v, search="", window_start=0, cursor=0), focus=sid)
+                                 update=lambda v: replace(v, search="", window_start=0, cursor=0), focus=sid, reset_search=True)
 
     @router.post(rel(urls.rename_session))
     def rename_session(req, form:ManagerForm):
@@ -180,7 +180,7 @@ def init_session_router(
                   delete_session=delete_session, resume_session=resume_session, search=search)
     return router, routes
 
-# %% ../../nbs/routes/sessions.ipynb #6953d9f9
+# %% ../../nbs/routes/sessions.ipynb #12d1f0e1
 def _switch_active(
     service:SessionManagementService, # Service of the flow
     sess:Any, # The user's HTTP session

@@ -216,3 +216,13 @@ def test_rows_menu_resizes_the_window_and_a_reload_keeps_it(server, page):
     page.reload()
     expect(rows(page)).to_have_count(25)
     expect(page.get_by_label("Rows")).to_have_value("25")
+
+
+def test_new_session_during_a_search_clears_it_and_shows_the_new_row(server, page):
+    open_manager(page, server)
+    page.locator("#sm-search").fill("Board")
+    expect(page.locator("#sm-count")).to_have_text(re.compile("matching"))
+    page.locator("#sm-new-session").click()
+    expect(page.locator("#sm-count")).to_have_text("51 sessions")
+    expect(page.locator("#sm-search")).to_have_value("")
+    expect(rows(page).first.locator("[data-sm-active]")).to_have_count(1)
