@@ -71,3 +71,17 @@ def test_init_session_router_accepts_the_specs_zero_argument_callables(service):
     assert r.status_code == 200 and "refreshed" in r.text and calls == ["oob"]
     assert "new" in {e.summary.label for e in service.list_sessions()}
     assert client.get(urls.session_detail, params={"session_id": "x"}).status_code == 404   # no detail view given
+
+
+def test_requests_without_a_view_id_follow_the_users_latest_view(service):
+    "A client that ignores view ids (a script, a test) sees its latest sort and search on every GET."
+    res = init_session_manager_routers(service, "/workflow")
+    app = FastHTML(secret_key="k" * 32, default_hdrs=False)
+    for r in res.routers: r.to_app(app)
+    client = TestClient(app, base_url="http://testserver")
+    client.get(res.urls.management_page)
+    assert client.post(res.urls.search, data={"q": "Run 2"}, headers=SAME_ORIGIN).status_code == 200
+    assert client.get(res.urls.list_sessions).text.count("data-session-id=") == 1
+    assert 'value="Run 2"' in client.get(res.urls.management_page).text
+    other = TestClient(app, base_url="http://testserver")   # another user is untouched
+    assert other.get(res.urls.list_sessions).text.count("data-session-id=") == 3

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['DEFAULT_VIEW_ID', 'ViewStore', 'view_to_state', 'state_to_view', 'SessionWindow']
 
-# %% ../../nbs/routes/view.ipynb #3e5c3b6e
+# %% ../../nbs/routes/view.ipynb #1c108bed
 import json
 import re
 import secrets
@@ -18,7 +18,7 @@ from cjm_fasthtml_virtual_collection.core.windowing import clamp_window_start
 from ..models import EnrichedSessionSummary, SessionListView
 from ..services.management import SessionReader
 
-# %% ../../nbs/routes/view.ipynb #36297073
+# %% ../../nbs/routes/view.ipynb #ef702684
 DEFAULT_VIEW_ID = "default"  # View used by requests that carry no (valid) view id
 _VIEW_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
@@ -42,9 +42,11 @@ class ViewStore:
         sess:MutableMapping, # The user's HTTP session
         view_id:Optional[str] # Id sent by the page, if any
     ) -> Tuple[str, SessionListView]: # (valid view id, that view or a default one)
-        "The view a request acts on."
-        vid = view_id if isinstance(view_id, str) and _VIEW_ID.fullmatch(view_id) else DEFAULT_VIEW_ID
-        stored = self._views(sess).get(vid)
+        "The view a request acts on: the page's, else the user's most recent one."
+        views = self._views(sess)
+        if isinstance(view_id, str) and _VIEW_ID.fullmatch(view_id): vid = view_id
+        else: vid = next(reversed(views), DEFAULT_VIEW_ID)
+        stored = views.get(vid)
         return vid, (SessionListView.from_dict(stored, self.max_rows) if stored is not None else replace(self.default))
 
     def save(self,
@@ -70,7 +72,7 @@ class ViewStore:
         self.save(sess, vid, latest)
         return vid, latest
 
-# %% ../../nbs/routes/view.ipynb #b1b096cb
+# %% ../../nbs/routes/view.ipynb #ad61f6c9
 def view_to_state(
     view:SessionListView, # The user's view
     total:int # Sessions in the view now
@@ -90,7 +92,7 @@ def state_to_view(
                            search=view.search, cursor=max(0, state.cursor_index), window_start=state.window_start,
                            visible_rows=state.visible_rows, shown_total=state.total_items)
 
-# %% ../../nbs/routes/view.ipynb #fb8bfb6f
+# %% ../../nbs/routes/view.ipynb #7016d3e2
 class SessionWindow:
     "Sequence over a view's ordered sessions that reads only the window the collection touches."
     def __init__(self,
