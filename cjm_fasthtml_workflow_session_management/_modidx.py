@@ -161,6 +161,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                                                                              'cjm_fasthtml_workflow_session_management/routes/init.py')},
             'cjm_fasthtml_workflow_session_management.routes.sessions': { 'cjm_fasthtml_workflow_session_management.routes.sessions.ManagerForm': ( 'routes/sessions.html#managerform',
                                                                                                                                                     'cjm_fasthtml_workflow_session_management/routes/sessions.py'),
+                                                                          'cjm_fasthtml_workflow_session_management.routes.sessions.ManagerForm.__post_init__': ( 'routes/sessions.html#managerform.__post_init__',
+                                                                                                                                                                  'cjm_fasthtml_workflow_session_management/routes/sessions.py'),
                                                                           'cjm_fasthtml_workflow_session_management.routes.sessions._switch_active': ( 'routes/sessions.html#_switch_active',
                                                                                                                                                        'cjm_fasthtml_workflow_session_management/routes/sessions.py'),
                                                                           'cjm_fasthtml_workflow_session_management.routes.sessions.accepting': ( 'routes/sessions.html#accepting',

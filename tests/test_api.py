@@ -85,3 +85,18 @@ def test_requests_without_a_view_id_follow_the_users_latest_view(service):
     assert 'value="Run 2"' in client.get(res.urls.management_page).text
     other = TestClient(app, base_url="http://testserver")   # another user is untouched
     assert other.get(res.urls.list_sessions).text.count("data-session-id=") == 3
+
+
+def test_fields_sent_as_file_uploads_are_treated_as_missing(service):
+    "Multipart uploads in place of text fields get a 4xx (or are ignored), never a 500."
+    res = init_session_manager_routers(service, "/workflow")
+    app = FastHTML(secret_key="k" * 32, default_hdrs=False)
+    for r in res.routers: r.to_app(app)
+    client = TestClient(app, base_url="http://testserver", raise_server_exceptions=False)
+    sid = service.list_sessions()[0].session_id
+    upload = ("f.txt", b"data")
+    r = client.post(res.urls.rename_session, data={"session_id": sid}, files={"label": upload}, headers=SAME_ORIGIN)
+    assert r.status_code == 400 and "A label is required" in r.text
+    r = client.post(res.urls.delete_session, files={"session_id": upload}, headers=SAME_ORIGIN)
+    assert r.status_code == 400 and service.read_page().total == 3
+    assert client.post(res.urls.search, files={"q": upload}, headers=SAME_ORIGIN).status_code == 200

@@ -6,10 +6,10 @@
 __all__ = ['DEBUG_SESSION_ROUTES', 'log', 'ACTIVE_SESSION_KEY', 'SCRIPT_FILE', 'ManagerForm', 'check_session', 'accepting',
            'init_session_router']
 
-# %% ../../nbs/routes/sessions.ipynb #77c709e1
+# %% ../../nbs/routes/sessions.ipynb #5c95117c
 import inspect
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Tuple
@@ -21,18 +21,18 @@ from cjm_fasthtml_daisyui.components.feedback.alert import alert_colors
 from cjm_fasthtml_interactions.core.state_store import set_session_id
 
 from ..models import SessionManagementUrls
-from ..utils import LabelTooLongError
+from ..utils import LabelTooLongError, normalize_label
 from ..services.management import InvalidSessionIdError, SessionManagementService
 from .guard import error_response, mutation_refusal, render_alert_oob
 
-# %% ../../nbs/routes/sessions.ipynb #fce233e6
+# %% ../../nbs/routes/sessions.ipynb #65e6d194
 DEBUG_SESSION_ROUTES = False  # Enable for verbose session route logging
 
 log = logging.getLogger(__name__)
 ACTIVE_SESSION_KEY = "_workflow_session_id"  # HTTP-session key of the active workflow session (cjm-fasthtml-interactions' default)
 SCRIPT_FILE = Path(str(files("cjm_fasthtml_workflow_session_management") / "static" / "session_manager.js"))  # The one client script
 
-# %% ../../nbs/routes/sessions.ipynb #860bbcf6
+# %% ../../nbs/routes/sessions.ipynb #32e07dec
 @dataclass
 class ManagerForm:
     "Fields posted by the session manager's page."
@@ -45,6 +45,12 @@ class ManagerForm:
     column: str = ""  # Column to sort by
     visible_rows: str = ""  # Rows that fit the viewport
 
+    def __post_init__(self):
+        # A field sent as a file upload (or anything but text) counts as not sent
+        for f in fields(self):
+            if getattr(self, f.name) is not None and not isinstance(getattr(self, f.name), str): setattr(self, f.name, f.default)
+
+# %% ../../nbs/routes/sessions.ipynb #4277ed88
 def check_session(
     service:SessionManagementService, # Service of the flow
     session_id:str # Id sent by the client
@@ -55,7 +61,7 @@ def check_session(
     if item is None: return None, error_response("That session no longer exists; it may have been deleted.", 404)
     return item, None
 
-# %% ../../nbs/routes/sessions.ipynb #029d0ddc
+# %% ../../nbs/routes/sessions.ipynb #81b88b7b
 def accepting(
     fn:Callable # A callable that may take fewer arguments than it will be given
 ) -> Callable: # Wrapper passing only the positional and keyword arguments `fn` declares
@@ -69,7 +75,7 @@ def accepting(
         return fn(*(args if all_pos else args[:n_pos]), **(kw if all_kw else {k: v for k, v in kw.items() if k in names}))
     return call
 
-# %% ../../nbs/routes/sessions.ipynb #f047d0d4
+# %% ../../nbs/routes/sessions.ipynb #bd132784
 def init_session_router(
     service:SessionManagementService, # Service for session CRUD
     prefix:str, # Route prefix (e.g., "/manage/sessions")
@@ -172,7 +178,7 @@ def init_session_router(
     @router.post(rel(urls.search))
     def search(req, form:ManagerForm):
         if err := refuse(req): return err
-        q = " ".join(form.q.split())[:200]
+        q = normalize_label(form.q[:200]) or ""  # cleaned like a label: no control characters, single spaces
         return refresh_items_oob(req, form.view, update=lambda v: replace(v, search=q, window_start=0, cursor=0))
 
     routes = dict(management_page=management_page, list_sessions=list_sessions, session_detail=session_detail,
@@ -180,7 +186,7 @@ def init_session_router(
                   delete_session=delete_session, resume_session=resume_session, search=search)
     return router, routes
 
-# %% ../../nbs/routes/sessions.ipynb #12d1f0e1
+# %% ../../nbs/routes/sessions.ipynb #7332f0ec
 def _switch_active(
     service:SessionManagementService, # Service of the flow
     sess:Any, # The user's HTTP session
