@@ -41,7 +41,10 @@ class BrowserProblems:
     def watch(self, page):
         page.on("console", lambda m: m.type == "error" and self.items.append(f"console: {m.text} at {m.location.get('url')}"))
         page.on("pageerror", lambda e: self.items.append(f"page error: {e}"))
-        page.on("requestfailed", lambda r: self.items.append(f"request failed: {r.url} {r.failure}"))
+        # ERR_ABORTED is a request the page itself dropped: htmx's HX-Redirect navigates away while Chromium is
+        # still closing the answered POST. A missing asset is a 404 and shows up as a console error above.
+        page.on("requestfailed", lambda r: r.failure != "net::ERR_ABORTED"
+                and self.items.append(f"request failed: {r.url} {r.failure}"))
         page.on("dialog", lambda d: (self.items.append(f"unexpected dialog: {d.message}"), d.dismiss()))
         return page
 
