@@ -6,7 +6,7 @@
 __all__ = ['DEBUG_SESSION_SERVICE', 'log', 'FLOW_PART', 'REQUIRED_COLUMNS', 'InvalidSessionIdError', 'SessionStoreSchemaError',
            'check_session_id', 'order_terms', 'SessionManagementService', 'like_pattern', 'SessionReader']
 
-# %% ../../nbs/services/management.ipynb #09e92653
+# %% ../../nbs/services/management.ipynb #b32ab94d
 import json
 import logging
 import sqlite3
@@ -20,12 +20,12 @@ from ..models import (
     SORT_KEYS, EnrichedSessionSummary, LabelGenerator, SessionEnricher, SessionPage)
 from ..utils import default_label, normalize_label
 
-# %% ../../nbs/services/management.ipynb #942bb11a
+# %% ../../nbs/services/management.ipynb #4dd98cc9
 DEBUG_SESSION_SERVICE = False  # Enable for verbose session service logging
 
 log = logging.getLogger(__name__)
 
-# %% ../../nbs/services/management.ipynb #64166280
+# %% ../../nbs/services/management.ipynb #c60d60fb
 class InvalidSessionIdError(ValueError):
     "A session id that is not a non-blank string free of `:` and control characters."
 
@@ -44,7 +44,7 @@ def check_session_id(
         raise InvalidSessionIdError("A session id may not contain control characters.")
     return session_id
 
-# %% ../../nbs/services/management.ipynb #59c8f3c0
+# %% ../../nbs/services/management.ipynb #ce23b3ff
 FLOW_PART = "rtrim(flow_session_key, replace(flow_session_key, ':', ''))"  # SQL: a key's flow part, up to its last ':'
 REQUIRED_COLUMNS = ("flow_session_key", "current_step", "state_json", "created_at", "updated_at", "label")
 _EMPTY_FLAGS = {"label": "coalesce(label, '') = ''", "step": "coalesce(current_step, '') = ''"}
@@ -61,7 +61,7 @@ def order_terms(
     flag = [_EMPTY_FLAGS[order_by]] if order_by in _EMPTY_FLAGS else []
     return flag + [_SORT_EXPRS[order_by] + d, "flow_session_key" + d]
 
-# %% ../../nbs/services/management.ipynb #707bc4c0
+# %% ../../nbs/services/management.ipynb #4b643f15
 _SCHEMA_PREFIX = "sm1_"  # Bump the digit when these objects change shape
 
 def _schema_sql() -> List[str]:
@@ -85,7 +85,7 @@ def _schema_sql() -> List[str]:
     ]
     return stmts
 
-# %% ../../nbs/services/management.ipynb #a6305310
+# %% ../../nbs/services/management.ipynb #a607d11b
 class SessionManagementService:
     "Service wrapping cjm-workflow-state for session listing and lifecycle operations."
     def __init__(
@@ -116,19 +116,26 @@ class SessionManagementService:
         "The flow part every key of this flow starts with."
         return f"{self._flow_id}:"
 
-# %% ../../nbs/services/management.ipynb #57145b8b
+# %% ../../nbs/services/management.ipynb #319b5180
+def _casefold(
+    value:Any # A column value
+) -> Any: # Its Unicode case-folded form, for case-insensitive search beyond ASCII
+    "SQL function `sm_casefold`."
+    return value.casefold() if isinstance(value, str) else value
+
 @patch
 @contextmanager
 def _connect(self:SessionManagementService) -> Iterator[sqlite3.Connection]:
     "A connection to the store's database, closed on exit."
     conn = sqlite3.connect(self.state_store.db_path, timeout=self.busy_timeout, isolation_level=None)
     conn.row_factory = sqlite3.Row
+    conn.create_function("sm_casefold", 1, _casefold, deterministic=True)
     trace = [h for h in (self.statement_hook, log.debug if log.isEnabledFor(logging.DEBUG) else None) if h]
     if trace: conn.set_trace_callback(lambda sql: [h(sql) for h in trace])
     try: yield conn
     finally: conn.close()
 
-# %% ../../nbs/services/management.ipynb #e907d368
+# %% ../../nbs/services/management.ipynb #1c30ee60
 @patch
 def _prepare_database(self:SessionManagementService) -> None:
     "Check the schema, enable WAL and create the service's objects once."
@@ -151,7 +158,7 @@ def _prepare_database(self:SessionManagementService) -> None:
             conn.execute("ROLLBACK")
             raise
 
-# %% ../../nbs/services/management.ipynb #74f65d2c
+# %% ../../nbs/services/management.ipynb #359734e4
 @patch
 def _check_label(self:SessionManagementService,
     label:Optional[str] # Label as given
@@ -159,7 +166,7 @@ def _check_label(self:SessionManagementService,
     "Clean a label, raising `LabelTooLongError` past this service's limit."
     return normalize_label(label, self.max_label_length)
 
-# %% ../../nbs/services/management.ipynb #74577b18
+# %% ../../nbs/services/management.ipynb #955f5073
 @patch
 def _resolve_label(
     self:SessionManagementService,
@@ -191,7 +198,7 @@ def _enriched_fields(self:SessionManagementService,
         return {}
     return {str(k): "" if v is None else str(v) for k, v in fields.items()}
 
-# %% ../../nbs/services/management.ipynb #65ab8c8c
+# %% ../../nbs/services/management.ipynb #0ed4a3bb
 def _parse_state(
     raw:Optional[str] # state_json column value
 ) -> Dict[str, Any]: # The state dictionary ({} when missing or malformed)
@@ -213,14 +220,14 @@ def _enrich_row(self:SessionManagementService,
     state = _parse_state(row["state_json"]) if "state_json" in row.keys() else {}
     return EnrichedSessionSummary(summary, self._resolve_label(summary, state), self._enriched_fields(summary, state))
 
-# %% ../../nbs/services/management.ipynb #0cbd8f47
+# %% ../../nbs/services/management.ipynb #b11d73af
 def like_pattern(
     text:str # Search text as typed
 ) -> str: # LIKE pattern matching `text` literally as a substring (ESCAPE '\')
     "Escape LIKE wildcards so `%` and `_` typed by a user match themselves."
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
-# %% ../../nbs/services/management.ipynb #311cbe1f
+# %% ../../nbs/services/management.ipynb #0559e3c0
 class SessionReader:
     "Reads of one flow's sessions through a single open connection."
     def __init__(self,
@@ -232,10 +239,13 @@ class SessionReader:
         "Exact flow scope, plus the search filter when there is search text."
         sql, args = f"{FLOW_PART} = ?", [self.service.key_prefix]
         if search := (search or "").strip():
-            pat = like_pattern(search)
-            sql += (" AND (label LIKE ? ESCAPE '\\' OR substr(flow_session_key, ?) LIKE ? ESCAPE '\\'"
-                    " OR current_step LIKE ? ESCAPE '\\')")
-            args += [pat, len(self.service.key_prefix) + 1, pat, pat]
+            cols = ("label", f"substr(flow_session_key, {len(self.service.key_prefix) + 1})", "current_step")
+            if search.isascii():  # SQLite's LIKE ignores case for ASCII letters only, and needs no Python per row
+                sql += " AND (" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in cols) + ")"
+                args += [like_pattern(search)] * 3
+            else:
+                sql += " AND (" + " OR ".join(f"instr(sm_casefold({c}), ?) > 0" for c in cols) + ")"
+                args += [search.casefold()] * 3
         return sql, args
 
     def _select(self) -> str: # The SELECT list
@@ -287,7 +297,7 @@ class SessionReader:
         offset = max(0, total - limit) if offset >= total else max(0, offset)
         return SessionPage(total, offset, self.window(offset, limit, order_by, descending, search))
 
-# %% ../../nbs/services/management.ipynb #63b8b901
+# %% ../../nbs/services/management.ipynb #9b874854
 @patch
 @contextmanager
 def reader(self:SessionManagementService) -> Iterator[SessionReader]:
@@ -309,7 +319,7 @@ def read_page(self:SessionManagementService,
     "Read the number of matching sessions and one window of them."
     with self.reader() as r: return r.page(offset, limit, order_by, descending, search)
 
-# %% ../../nbs/services/management.ipynb #b61d5acd
+# %% ../../nbs/services/management.ipynb #a87a9894
 @patch
 def list_sessions(
     self:SessionManagementService,
@@ -335,7 +345,7 @@ def session_exists(
     "Check whether a session exists in the managed flow."
     return self.state_store.session_exists(self._flow_id, check_session_id(session_id))
 
-# %% ../../nbs/services/management.ipynb #79f8b33f
+# %% ../../nbs/services/management.ipynb #91a94d56
 @patch
 def create_session(
     self:SessionManagementService,
