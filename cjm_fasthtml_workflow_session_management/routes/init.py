@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'Ids', 'COLLECTION_ROUTES', 'build_urls', 'init_session_manager_routers']
 
-# %% ../../nbs/routes/init.ipynb #88ff9b86
+# %% ../../nbs/routes/init.ipynb #2c8bf248
 import logging
 from dataclasses import replace
 from functools import partial
@@ -43,7 +43,7 @@ from .view import (
 from .guard import error_response, mutation_refusal, render_alert_oob
 from .sessions import ACTIVE_SESSION_KEY, ManagerForm, init_session_router
 
-# %% ../../nbs/routes/init.ipynb #7efac495
+# %% ../../nbs/routes/init.ipynb #50dcabf9
 log = logging.getLogger(__name__)
 Ids = SessionManagerHtmlIds
 
@@ -62,7 +62,7 @@ def build_urls(
     vc = VirtualCollectionUrls(**{name: f"{p}/vc/{name}" for name in COLLECTION_ROUTES})
     return urls, vc
 
-# %% ../../nbs/routes/init.ipynb #527617f3
+# %% ../../nbs/routes/init.ipynb #9f51a3b0
 class _SessionManager:
     "Per-request rendering of a session manager; holds configuration, never per-user state."
     def __init__(self, service, workflow_url, prefix, column_specs, get_step_title, page_title, page_icon,
@@ -100,9 +100,9 @@ class _SessionManager:
         return render_session_list_body(items, self.config, state, self.vc_ids, self.vc_btn_ids, self.vc_urls, self.urls,
                                         self.cell_renderer(req), view.search)
 
-# %% ../../nbs/routes/init.ipynb #0c25b7f2
-def _oob(el, how="outerHTML"): # `el`, marked for an out-of-band swap
-    el.attrs["hx-swap-oob"] = how
+# %% ../../nbs/routes/init.ipynb #98b798e4
+def _oob(el): # `el`, marked to replace the element with its id, out of band
+    el.attrs["hx-swap-oob"] = "true"
     return el
 
 def _focus(items, state, session_id): # Put the cursor on `session_id` if it is in the window
@@ -161,7 +161,7 @@ def detail(self:_SessionManager, req, item, alert=None): # The detail view: a fr
         header=render_page_header(self.page_title, self.page_icon, self.tab_entries, self.active_tab),
         request_values={"context": "detail"}, icons=[self.page_icon, *(e[2] for e in self.tab_entries or ())])))
 
-# %% ../../nbs/routes/init.ipynb #c8c47638
+# %% ../../nbs/routes/init.ipynb #082e6900
 def _int_field(value:str, lo:int, hi:int) -> Optional[int]: # `value` as an int in [lo, hi], else None
     try: n = int(value)
     except (TypeError, ValueError): return None
@@ -226,12 +226,12 @@ def router(self:_SessionManager) -> Tuple[APIRouter, dict]: # The collection's r
     for name in ("focus_row", "update_viewport", "sort", "activate"): add(name, getattr(self, name))
     return router, routes
 
-# %% ../../nbs/routes/init.ipynb #ffe41124
+# %% ../../nbs/routes/init.ipynb #46ff3428
 def _apply_render_debug_flag() -> None:
     "Raise the components' loggers to DEBUG when DEBUG_SESSION_RENDER is set."
     if helpers.DEBUG_SESSION_RENDER: logging.getLogger("cjm_fasthtml_workflow_session_management.components").setLevel(logging.DEBUG)
 
-# %% ../../nbs/routes/init.ipynb #dd381ad3
+# %% ../../nbs/routes/init.ipynb #8ba4b0c1
 def init_session_manager_routers(
     service:SessionManagementService, # Service for session CRUD
     workflow_url:str, # URL to redirect to on resume (e.g., the workflow root)
