@@ -92,6 +92,21 @@
     else if (action.dataset.smAction === "delete") openDelete(sessionOf(action));
   });
 
+  // --- waiting for moves ------------------------------------------------------------------------------
+  // F2 and Delete act on the cursor row. Pressed while a move is still on its way to the server, they wait
+  // for the manager's requests (queued by its hx-sync) to finish, so they act on the row the moves land on.
+  var inFlight = new WeakSet(), pending = 0, whenIdle = [];
+  function afterMoves(action) { if (pending) whenIdle.push(action); else action(); }
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    if (inRoot(e.detail.elt)) { inFlight.add(e.detail.xhr); pending++; }
+  });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    if (!inFlight.delete(e.detail.xhr)) return;  // not ours, or already counted (htmx may fire it twice)
+    pending--;
+    // A queued request starts right after this event; only run the waiting actions if none did.
+    setTimeout(function () { if (!pending) whenIdle.splice(0).forEach(function (action) { action(); }); }, 0);
+  });
+
   // --- keyboard --------------------------------------------------------------------------------------
   document.addEventListener("keydown", function (e) {
     var r = root(), t = e.target;
@@ -103,8 +118,11 @@
     var onControl = !!t.closest("button, a, summary");
     if (NAV_KEYS[e.key]) { e.preventDefault(); click("sm-vc-btn-" + NAV_KEYS[e.key]); }
     else if (e.key === "Enter" && !onControl) { e.preventDefault(); click("sm-vc-btn-activate"); }
-    else if (e.key === "F2") { e.preventDefault(); openRename(onControl ? sessionOf(t) || cursorSession() : cursorSession()); }
-    else if (e.key === "Delete") { e.preventDefault(); openDelete(onControl ? sessionOf(t) || cursorSession() : cursorSession()); }
+    else if (e.key === "F2" || e.key === "Delete") {
+      e.preventDefault();
+      var open = e.key === "F2" ? openRename : openDelete, own = onControl ? sessionOf(t) : null;
+      afterMoves(function () { if (!document.querySelector("dialog[open]")) open(own || cursorSession()); });
+    }
     else if (e.key === "n" && !e.shiftKey) { e.preventDefault(); click("sm-new-session"); }
     else if (e.key === "/") { var box = byId("sm-search"); if (box) { e.preventDefault(); box.focus(); box.select(); } }
   });

@@ -90,9 +90,9 @@ def test_enter_resumes_the_cursor_session(server, page):
 
 def test_f2_renames_and_focus_returns_to_the_row(server, page):
     open_manager(page, server)
+    old = labels(page)[1]
     page.keyboard.press("ArrowDown")
-    old = cursor_label(page)
-    page.keyboard.press("F2")
+    page.keyboard.press("F2")               # at once: acts on the row the move lands on, not the one it left
     dialog = page.locator("#sm-rename-modal")
     expect(dialog).to_be_visible()
     box = page.locator("#sm-rename-input")
@@ -128,7 +128,9 @@ def test_delete_key_asks_escape_cancels_confirm_deletes(server, page):
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     assert count(page) == 50
-    page.keyboard.press("Delete")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Delete")           # waits for both moves, back on the same row
     dialog.locator("[data-sm-confirm]").click()
     expect(dialog).to_be_hidden()
     expect(page.locator("#sm-count")).to_have_text("49 sessions")
