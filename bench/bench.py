@@ -68,6 +68,7 @@ OPERATIONS = (
     ("first_updated_desc", "read_page first window (offset 0, limit 20), updated_at desc", True),
     ("first_label_asc", "read_page first window, label asc", True),
     ("first_size_desc", "read_page first window, size desc", True),
+    ("last_window", "read_page last window (offset N-20), updated_at desc", True),
     ("mid_offset", "read_page offset N/2, updated_at desc — not expected to be flat (OFFSET skips rows)", False),
     ("search", f"read_page search '{SEARCH_TEXT}' (~2% of rows) — not expected to be flat (search is a scan)", False),
     ("create_session", "create_session", True),
@@ -78,6 +79,7 @@ OPERATIONS = (
     ("http_page", "HTTP GET management page", True),
     ("http_list", "HTTP GET list fragment (?view=)", True),
     ("http_nav", "HTTP POST vc/nav_down, vc/nav_up (alternating, cursor stays near the top)", True),
+    ("http_ends", "HTTP POST vc/nav_last, vc/nav_first (alternating End and Home)", True),
     ("http_sort", "HTTP POST vc/sort?column=label (alternating asc/desc)", True),
     ("http_search", f"HTTP POST search '{SEARCH_TEXT}' — not expected to be flat (search is a scan)", False),
     ("http_create", "HTTP POST create (with a label)", True),
@@ -183,6 +185,7 @@ def time_reads(svc: SessionManagementService, n: int, repeat: int) -> dict:
         "first_updated_desc": median_us(lambda: svc.read_page(0, 20), repeat),
         "first_label_asc": median_us(lambda: svc.read_page(0, 20, "label", False), repeat),
         "first_size_desc": median_us(lambda: svc.read_page(0, 20, "size", True), repeat),
+        "last_window": median_us(lambda: svc.read_page(n - 20, 20), repeat),
         "mid_offset": median_us(lambda: svc.read_page(n // 2, 20), scans, warmup=2),
         "search": median_us(lambda: svc.read_page(0, 20, search=SEARCH_TEXT), scans, warmup=2),
     }
@@ -204,7 +207,7 @@ def build_app(svc: SessionManagementService):
     """The manager's real routes on a FastHTML app, mounted the way a host mounts them; returns (app, result)."""
     app = FastHTML(default_hdrs=False, secret_key="b" * 32)
     res = init_session_manager_routers(svc, workflow_url="/workflow",
-                                       column_specs=[ColumnSpec("model", "Model"), ColumnSpec("lang", "Lang")],
+                                       column_specs=[ColumnSpec("duration", "Duration"), ColumnSpec("segments", "Segments")],
                                        get_step_title=str.title)
     for router in res.routers:
         router.to_app(app)
@@ -246,6 +249,8 @@ def time_http_reads(client: TestClient, res, repeat: int) -> dict:
     out["http_list"] = median_us(checked(lambda: client.get(urls.list_sessions, params={"view": view})), repeat)
     view, moves = fresh_view(client, res), itertools.cycle(("nav_down", "nav_up"))
     out["http_nav"] = median_us(checked(lambda: hx_post(client, f"{vc}/{next(moves)}", view=view)), repeat)
+    view, moves = fresh_view(client, res), itertools.cycle(("nav_last", "nav_first"))
+    out["http_ends"] = median_us(checked(lambda: hx_post(client, f"{vc}/{next(moves)}", view=view)), repeat)
     view = fresh_view(client, res)  # Sorting the same column again flips its direction
     out["http_sort"] = median_us(checked(lambda: hx_post(client, f"{vc}/sort?column=label", view=view)), repeat)
     view = fresh_view(client, res)

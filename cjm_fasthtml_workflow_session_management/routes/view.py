@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['DEFAULT_VIEW_ID', 'ViewStore', 'view_to_state', 'state_to_view', 'SessionWindow']
 
-# %% ../../nbs/routes/view.ipynb #1c108bed
+# %% ../../nbs/routes/view.ipynb #5a34fda8
 import json
 import re
 import secrets
@@ -18,7 +18,7 @@ from cjm_fasthtml_virtual_collection.core.windowing import clamp_window_start
 from ..models import EnrichedSessionSummary, SessionListView
 from ..services.management import SessionReader
 
-# %% ../../nbs/routes/view.ipynb #ef702684
+# %% ../../nbs/routes/view.ipynb #e0cfdb67
 DEFAULT_VIEW_ID = "default"  # View used by requests that carry no (valid) view id
 _VIEW_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 
@@ -72,7 +72,7 @@ class ViewStore:
         self.save(sess, vid, latest)
         return vid, latest
 
-# %% ../../nbs/routes/view.ipynb #ad61f6c9
+# %% ../../nbs/routes/view.ipynb #edb6c4ff
 def view_to_state(
     view:SessionListView, # The user's view
     total:int # Sessions in the view now
@@ -92,7 +92,7 @@ def state_to_view(
                            search=view.search, cursor=max(0, state.cursor_index), window_start=state.window_start,
                            visible_rows=state.visible_rows, shown_total=state.total_items)
 
-# %% ../../nbs/routes/view.ipynb #7016d3e2
+# %% ../../nbs/routes/view.ipynb #2a18b7b4
 class SessionWindow:
     "Sequence over a view's ordered sessions that reads only the window the collection touches."
     def __init__(self,
@@ -120,7 +120,8 @@ class SessionWindow:
         "Read the state's window if it holds `i`, else the window starting at `i`."
         ws, n = self.state.window_start, max(1, self.state.visible_rows)
         start = ws if ws <= i < ws + n else i
-        rows = self.reader.window(start, n, self.view.sort_column, not self.view.sort_ascending, self.view.search)
+        rows = self.reader.window(start, n, self.view.sort_column, not self.view.sort_ascending, self.view.search,
+                                  self.total)
         self._rows.update(enumerate(rows, start))
         if i not in self._rows: raise IndexError(i)  # the row vanished between count and read
 

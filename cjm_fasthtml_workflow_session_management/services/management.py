@@ -6,7 +6,7 @@
 __all__ = ['DEBUG_SESSION_SERVICE', 'log', 'FLOW_PART', 'REQUIRED_COLUMNS', 'InvalidSessionIdError', 'SessionStoreSchemaError',
            'check_session_id', 'order_terms', 'SessionManagementService', 'like_pattern', 'SessionReader']
 
-# %% ../../nbs/services/management.ipynb #b32ab94d
+# %% ../../nbs/services/management.ipynb #13bf3d31
 import json
 import logging
 import sqlite3
@@ -20,12 +20,12 @@ from ..models import (
     SORT_KEYS, EnrichedSessionSummary, LabelGenerator, SessionEnricher, SessionPage)
 from ..utils import default_label, normalize_label
 
-# %% ../../nbs/services/management.ipynb #4dd98cc9
+# %% ../../nbs/services/management.ipynb #6b4e11a7
 DEBUG_SESSION_SERVICE = False  # Enable for verbose session service logging
 
 log = logging.getLogger(__name__)
 
-# %% ../../nbs/services/management.ipynb #c60d60fb
+# %% ../../nbs/services/management.ipynb #3c676945
 class InvalidSessionIdError(ValueError):
     "A session id that is not a non-blank string free of `:` and control characters."
 
@@ -44,7 +44,7 @@ def check_session_id(
         raise InvalidSessionIdError("A session id may not contain control characters.")
     return session_id
 
-# %% ../../nbs/services/management.ipynb #ce23b3ff
+# %% ../../nbs/services/management.ipynb #8ce87c98
 FLOW_PART = "rtrim(flow_session_key, replace(flow_session_key, ':', ''))"  # SQL: a key's flow part, up to its last ':'
 REQUIRED_COLUMNS = ("flow_session_key", "current_step", "state_json", "created_at", "updated_at", "label")
 _EMPTY_FLAGS = {"label": "coalesce(label, '') = ''", "step": "coalesce(current_step, '') = ''"}
@@ -53,15 +53,16 @@ _SORT_EXPRS = {"label": "label COLLATE NOCASE", "step": "current_step COLLATE NO
 
 def order_terms(
     order_by:str, # One of SORT_KEYS
-    descending:bool # Sort direction
+    descending:bool, # Sort direction
+    reverse:bool=False # Every term reversed, blanks-last flag included: the same order read from its end
 ) -> List[str]: # ORDER BY terms, most significant first
     "The ORDER BY terms of a sort key, ending with the session key as tie-breaker."
     if order_by not in SORT_KEYS: raise ValueError(f"Invalid order_by: {order_by!r}; expected one of {SORT_KEYS}")
-    d = " DESC" if descending else ""
-    flag = [_EMPTY_FLAGS[order_by]] if order_by in _EMPTY_FLAGS else []
+    d = " DESC" if descending != reverse else ""
+    flag = [_EMPTY_FLAGS[order_by] + (" DESC" if reverse else "")] if order_by in _EMPTY_FLAGS else []
     return flag + [_SORT_EXPRS[order_by] + d, "flow_session_key" + d]
 
-# %% ../../nbs/services/management.ipynb #4b643f15
+# %% ../../nbs/services/management.ipynb #e07060ff
 _SCHEMA_PREFIX = "sm1_"  # Bump the digit when these objects change shape
 
 def _schema_sql() -> List[str]:
@@ -85,7 +86,7 @@ def _schema_sql() -> List[str]:
     ]
     return stmts
 
-# %% ../../nbs/services/management.ipynb #a607d11b
+# %% ../../nbs/services/management.ipynb #1f236470
 class SessionManagementService:
     "Service wrapping cjm-workflow-state for session listing and lifecycle operations."
     def __init__(
@@ -116,7 +117,7 @@ class SessionManagementService:
         "The flow part every key of this flow starts with."
         return f"{self._flow_id}:"
 
-# %% ../../nbs/services/management.ipynb #319b5180
+# %% ../../nbs/services/management.ipynb #a6b39b9e
 def _casefold(
     value:Any # A column value
 ) -> Any: # Its Unicode case-folded form, for case-insensitive search beyond ASCII
@@ -135,7 +136,7 @@ def _connect(self:SessionManagementService) -> Iterator[sqlite3.Connection]:
     try: yield conn
     finally: conn.close()
 
-# %% ../../nbs/services/management.ipynb #1c30ee60
+# %% ../../nbs/services/management.ipynb #57f9355c
 @patch
 def _prepare_database(self:SessionManagementService) -> None:
     "Check the schema, enable WAL and create the service's objects once."
@@ -158,7 +159,7 @@ def _prepare_database(self:SessionManagementService) -> None:
             conn.execute("ROLLBACK")
             raise
 
-# %% ../../nbs/services/management.ipynb #359734e4
+# %% ../../nbs/services/management.ipynb #0a5f416f
 @patch
 def _check_label(self:SessionManagementService,
     label:Optional[str] # Label as given
@@ -166,7 +167,7 @@ def _check_label(self:SessionManagementService,
     "Clean a label, raising `LabelTooLongError` past this service's limit."
     return normalize_label(label, self.max_label_length)
 
-# %% ../../nbs/services/management.ipynb #955f5073
+# %% ../../nbs/services/management.ipynb #93693b00
 @patch
 def _resolve_label(
     self:SessionManagementService,
@@ -198,7 +199,7 @@ def _enriched_fields(self:SessionManagementService,
         return {}
     return {str(k): "" if v is None else str(v) for k, v in fields.items()}
 
-# %% ../../nbs/services/management.ipynb #0ed4a3bb
+# %% ../../nbs/services/management.ipynb #8df74943
 def _parse_state(
     raw:Optional[str] # state_json column value
 ) -> Dict[str, Any]: # The state dictionary ({} when missing or malformed)
@@ -220,14 +221,14 @@ def _enrich_row(self:SessionManagementService,
     state = _parse_state(row["state_json"]) if "state_json" in row.keys() else {}
     return EnrichedSessionSummary(summary, self._resolve_label(summary, state), self._enriched_fields(summary, state))
 
-# %% ../../nbs/services/management.ipynb #b11d73af
+# %% ../../nbs/services/management.ipynb #3b3ad255
 def like_pattern(
     text:str # Search text as typed
 ) -> str: # LIKE pattern matching `text` literally as a substring (ESCAPE '\')
     "Escape LIKE wildcards so `%` and `_` typed by a user match themselves."
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
-# %% ../../nbs/services/management.ipynb #0559e3c0
+# %% ../../nbs/services/management.ipynb #96625c65
 class SessionReader:
     "Reads of one flow's sessions through a single open connection."
     def __init__(self,
@@ -269,13 +270,19 @@ class SessionReader:
         limit:Optional[int]=20, # Most sessions to return (None = all)
         order_by:str="updated_at", # One of SORT_KEYS
         descending:bool=True, # Sort direction
-        search:str="" # Search text ("" = no filter)
+        search:str="", # Search text ("" = no filter)
+        total:Optional[int]=None # Number of matching sessions, if known: a window nearer the end is read from there
     ) -> List[EnrichedSessionSummary]: # The window, enriched
         "One window of the ordered, filtered sessions in a single statement."
         where, args = self._where(search)
-        sql = f"{self._select()} WHERE {where} ORDER BY {', '.join(order_terms(order_by, descending))} LIMIT ? OFFSET ?"
-        rows = self.conn.execute(sql, args + [-1 if limit is None else max(0, limit), max(0, offset)]).fetchall()
-        return [self.service._enrich_row(r) for r in rows]
+        offset, limit = max(0, offset), (-1 if limit is None else max(0, limit))
+        # OFFSET steps over rows one by one; reading the reversed order makes the last page as cheap as the first
+        from_end = total is not None and limit >= 0 and offset > total - offset - limit
+        if from_end: offset, limit = max(0, total - offset - limit), max(0, min(limit, total - offset))
+        order = ", ".join(order_terms(order_by, descending, reverse=from_end))
+        rows = self.conn.execute(f"{self._select()} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+                                 args + [limit, offset]).fetchall()
+        return [self.service._enrich_row(r) for r in (rows[::-1] if from_end else rows)]
 
     def get(self,
         session_id:str # Session identifier
@@ -295,9 +302,9 @@ class SessionReader:
         "Count, then read the window."
         total = self.count(search)
         offset = max(0, total - limit) if offset >= total else max(0, offset)
-        return SessionPage(total, offset, self.window(offset, limit, order_by, descending, search))
+        return SessionPage(total, offset, self.window(offset, limit, order_by, descending, search, total))
 
-# %% ../../nbs/services/management.ipynb #9b874854
+# %% ../../nbs/services/management.ipynb #241c7226
 @patch
 @contextmanager
 def reader(self:SessionManagementService) -> Iterator[SessionReader]:
@@ -319,7 +326,7 @@ def read_page(self:SessionManagementService,
     "Read the number of matching sessions and one window of them."
     with self.reader() as r: return r.page(offset, limit, order_by, descending, search)
 
-# %% ../../nbs/services/management.ipynb #a87a9894
+# %% ../../nbs/services/management.ipynb #20e002cf
 @patch
 def list_sessions(
     self:SessionManagementService,
@@ -345,7 +352,7 @@ def session_exists(
     "Check whether a session exists in the managed flow."
     return self.state_store.session_exists(self._flow_id, check_session_id(session_id))
 
-# %% ../../nbs/services/management.ipynb #91a94d56
+# %% ../../nbs/services/management.ipynb #2f1f948c
 @patch
 def create_session(
     self:SessionManagementService,
