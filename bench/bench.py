@@ -44,6 +44,7 @@ STEPS = ("upload", "transcribe", "review", "export")
 # "budget" appears in one topic only, and UUIDs (hex) and step names cannot contain it, so a search for it matches
 # the labelled rows of that topic: about 2/3 * 1/30 = 2% of the flow
 SEARCH_TEXT = "budget"
+RARE_TEXT = "qzxv"  # In no label, id or step: a search whose window finds nothing
 TOPICS = ("budget review", "product launch", "customer call", "team standup", "design critique", "hiring panel",
           "quarterly planning", "support escalation", "vendor negotiation", "board update", "user interview",
           "sales demo", "security audit", "onboarding", "retrospective", "roadmap sync", "marketing brief",
@@ -71,6 +72,7 @@ OPERATIONS = (
     ("last_window", "read_page last window (offset N-20), updated_at desc", True),
     ("mid_offset", "read_page offset N/2, updated_at desc — not expected to be flat (OFFSET skips rows)", False),
     ("search", f"read_page search '{SEARCH_TEXT}' (~2% of rows) — not expected to be flat (search is a scan)", False),
+    ("search_none", f"read_page search '{RARE_TEXT}' (no match) — not expected to be flat (search is a scan)", False),
     ("create_session", "create_session", True),
     ("rename_session", "rename_session (existing id)", True),
     ("delete_session", "delete_session (a real row each time)", True),
@@ -188,6 +190,7 @@ def time_reads(svc: SessionManagementService, n: int, repeat: int) -> dict:
         "last_window": median_us(lambda: svc.read_page(n - 20, 20), repeat),
         "mid_offset": median_us(lambda: svc.read_page(n // 2, 20), scans, warmup=2),
         "search": median_us(lambda: svc.read_page(0, 20, search=SEARCH_TEXT), scans, warmup=2),
+        "search_none": median_us(lambda: svc.read_page(0, 20, search=RARE_TEXT), scans, warmup=2),
     }
 
 
