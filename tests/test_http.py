@@ -433,6 +433,7 @@ def bad_inputs(h):
               ("rename: label too long after cleaning", "POST", u.rename_session,
                {"session_id": "s0", "label": "  " + "y " * 100 + "z" * 2}, 422),
               ("create: label too long", "POST", u.create_session, {"label": too_long}, 422),
+              ("search: text too long", "POST", u.search, {"q": too_long}, 422),
               ("rename: no label field", "POST", u.rename_session, {"session_id": "s0"}, 400),
               ("sort: unknown column", "POST", h.vc("sort", column="bogus"), {}, 400),
               ("sort: actions column", "POST", h.vc("sort", column="actions"), {}, 400),

@@ -24,7 +24,8 @@ from cjm_fasthtml_virtual_collection.core.button_ids import VirtualCollectionBut
 from cjm_fasthtml_virtual_collection.components.collection import render_virtual_collection
 
 from ..html_ids import SessionManagerHtmlIds
-from ..models import ColumnSpec, EnrichedSessionSummary, SessionManagementUrls, SORT_KEYS
+from ..models import (
+    ColumnSpec, EnrichedSessionSummary, MAX_SEARCH_LENGTH, SessionManagementUrls, SORT_KEYS)
 from ..utils import (
     PLACEHOLDER, format_absolute_datetime, format_bytes, format_relative_time)
 from .helpers import (
@@ -141,7 +142,7 @@ def render_search_box(
 ) -> Any: # The search input, swappable by id
     "The search box: posts as the user types (debounced) and when it is cleared."
     return Input(type="search", name="q", value=search, id=Ids.SEARCH_INPUT, placeholder="Search sessions  /",
-                 aria_label="Search sessions by label, id or step", autocomplete="off", maxlength="200",
+                 aria_label="Search sessions by label, id or step", autocomplete="off", maxlength=str(MAX_SEARCH_LENGTH),
                  hx_post=urls.search, hx_trigger="input changed delay:300ms, search", hx_swap="none",
                  cls="input input-sm w-full")
 

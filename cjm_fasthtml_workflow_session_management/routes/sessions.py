@@ -20,7 +20,7 @@ from cjm_fasthtml_app_core.core.routing import APIRouter
 from cjm_fasthtml_daisyui.components.feedback.alert import alert_colors
 from cjm_fasthtml_interactions.core.state_store import set_session_id
 
-from ..models import SessionManagementUrls
+from ..models import MAX_SEARCH_LENGTH, SessionManagementUrls
 from ..utils import LabelTooLongError, normalize_label
 from ..services.management import InvalidSessionIdError, SessionManagementService
 from .guard import error_response, mutation_refusal, render_alert_oob
@@ -178,7 +178,9 @@ def init_session_router(
     @router.post(rel(urls.search))
     def search(req, form:ManagerForm):
         if err := refuse(req): return err
-        q = normalize_label(form.q[:200]) or ""  # cleaned like a label: no control characters, single spaces
+        try: q = normalize_label(form.q, MAX_SEARCH_LENGTH) or ""  # cleaned like a label: no control characters, single spaces
+        except LabelTooLongError as e:
+            return error_response(f"Search text is {e.length} characters long; the limit is {e.max_length}.", 422)
         return refresh_items_oob(req, form.view, update=lambda v: replace(v, search=q, window_start=0, cursor=0))
 
     routes = dict(management_page=management_page, list_sessions=list_sessions, session_detail=session_detail,
