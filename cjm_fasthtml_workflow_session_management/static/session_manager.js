@@ -113,6 +113,7 @@
     if (!r || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
     if (document.querySelector("dialog[open]")) return;  // the open dialog owns the keyboard
     if (t !== document.body && !r.contains(t)) return;   // keys elsewhere belong to the host page
+    if (t.id === "sm-search" && e.key === "ArrowDown") { e.preventDefault(); focusSession(null); return; }  // on to the results
     if (t.closest("input, textarea, select, [contenteditable]")) return;
     if (t.matches("[data-sm-sort]") && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); t.click(); return; }
     var onControl = !!t.closest("button, a, summary");

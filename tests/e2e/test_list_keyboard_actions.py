@@ -156,6 +156,10 @@ def test_slash_focuses_search_which_narrows_and_clears(server, page):
     page.keyboard.type("Board")
     expect(page.locator("#sm-count")).to_have_text(re.compile(r"^\d+ matching sessions?$"))
     assert all("Board" in label for label in labels(page)) and labels(page)
+    page.keyboard.press("ArrowDown")        # from the search box on to the results: the keys move the cursor again
+    expect(search).not_to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(rows(page).nth(1).locator("[data-sm-cursor]")).to_have_count(1)
     search.fill("")
     search.dispatch_event("search")
     expect(page.locator("#sm-count")).to_have_text("50 sessions")
