@@ -6,11 +6,12 @@
 __all__ = ['log', 'Ids', 'HOST_COLUMN_PREFIX', 'ROWS_CHOICES', 'build_session_columns', 'step_text', 'render_row_actions',
            'create_session_cell_renderer', 'count_text', 'render_session_count', 'render_search_box',
            'render_session_toolbar', 'render_rename_modal', 'render_session_delete_modal', 'render_list_scripts',
-           'make_header_accessible', 'render_rows_menu', 'render_pager', 'render_list_empty',
+           'make_header_accessible', 'add_table_roles', 'render_rows_menu', 'render_pager', 'render_list_empty',
            'render_session_list_body', 'render_session_list']
 
 # %% ../../nbs/components/session_list.ipynb #70f2733f
 import logging
+import re
 from typing import Any, Callable, List, Optional
 from urllib.parse import urlencode
 
@@ -219,6 +220,30 @@ def _find_by_id(node:Any, target:str) -> Any: # First element with id `target`, 
         if (found := _find_by_id(child, target)) is not None: return found
     return None
 
+# %% ../../nbs/components/session_list.ipynb #6a9ef349
+def add_table_roles(
+    node:Any, # FT tree (or tuple of trees) holding the collection's table or some of its rows, changed in place
+    vc_ids:VirtualCollectionHtmlIds, # The collection's HTML ids
+    total:Optional[int]=None # Sessions in the list; sets the table's aria-rowcount (None = leave it)
+) -> Any: # The same node
+    "Give the collection's CSS table the ARIA roles of a table, so screen readers read rows and columns."
+    row_or_cell = re.compile(re.escape(vc_ids.prefix) + r"-row-(\d+)(-col-.*)?")
+    def visit(n):
+        if isinstance(n, (list, tuple)):
+            for c in n: visit(c)
+        if not hasattr(n, "attrs"): return
+        nid, attrs = n.attrs.get("id", ""), n.attrs
+        if nid == vc_ids.table:
+            attrs["role"] = "table"
+            if total is not None: attrs["aria-rowcount"] = total + 1  # the header row counts too
+        elif nid in (vc_ids.header, vc_ids.rows): attrs["role"] = "row" if nid == vc_ids.header else "rowgroup"
+        elif m := row_or_cell.fullmatch(nid):
+            attrs.update({"role": "cell"} if m[2] else {"role": "row", "aria-rowindex": int(m[1]) + 2})
+        elif any(getattr(c, "attrs", {}).get("id") == vc_ids.header for c in n.children): attrs["role"] = "rowgroup"
+        visit(n.children)
+    visit(node)
+    return node
+
 # %% ../../nbs/components/session_list.ipynb #fdc59018
 ROWS_CHOICES = (10, 25, 50)  # Window sizes the rows-per-page menu offers
 
@@ -246,9 +271,9 @@ def render_pager(
                    nav("chevrons-down", "Last page (End)", vc_btn_ids.nav_last, vc_urls.nav_last), cls="flex gap-1"),
                P("↑↓ move · Enter resume · F2 rename · Del delete · n new · / search", cls="text-xs opacity-60 max-md:hidden"),
                render_rows_menu(vc_urls, visible_rows),
-               nav("arrow-up", "Previous row", vc_btn_ids.nav_up, vc_urls.nav_up, hidden=True),
-               nav("arrow-down", "Next row", vc_btn_ids.nav_down, vc_urls.nav_down, hidden=True),
-               nav("play", "Resume highlighted session", vc_btn_ids.activate, vc_urls.activate, hidden=True),
+               *[Button(type="button", id=bid, hx_post=url, hx_swap="none", hidden=True) for bid, url in (
+                   (vc_btn_ids.nav_up, vc_urls.nav_up), (vc_btn_ids.nav_down, vc_urls.nav_down),
+                   (vc_btn_ids.activate, vc_urls.activate))],
                cls="flex items-center justify-between gap-2")
 
 def render_list_empty(
@@ -278,6 +303,7 @@ def render_session_list_body(
     coll = render_virtual_collection(items, vc_config, vc_state, vc_ids, vc_urls, render_cell=render_cell,
                                      render_empty=lambda: render_list_empty(mgmt_urls, search))
     make_header_accessible(_find_by_id(coll, vc_ids.header), vc_state, vc_config.columns)
+    add_table_roles(coll, vc_ids, vc_state.total_items)
     return Div(coll, render_pager(vc_btn_ids, vc_urls, vc_state.visible_rows) if vc_state.total_items else None,
                id=Ids.LIST_BODY, cls="flex flex-col gap-1 overflow-x-auto")
 

@@ -35,7 +35,7 @@ from ..components import helpers
 from ..components.helpers import compact
 from ..components.session_detail import render_session_detail
 from cjm_fasthtml_workflow_session_management.components.session_list import (
-    build_session_columns, create_session_cell_renderer, make_header_accessible, render_rename_modal,
+    add_table_roles, build_session_columns, create_session_cell_renderer, make_header_accessible, render_rename_modal,
     render_search_box, render_session_count, render_session_delete_modal, render_session_list, render_session_list_body,
     render_list_scripts)
 from .view import (
@@ -173,7 +173,7 @@ def collection_route(self:_SessionManager, req, form, act):
     if refusal := mutation_refusal(req.headers, self.trusted_origins): return error_response(refusal, 403)
     def run(items, state, view):
         if view.shown_total != state.total_items: return compact(*self.oob_parts(req, items, state, view))
-        res = act(items, state, view, self.cell_renderer(req))
+        res = add_table_roles(act(items, state, view, self.cell_renderer(req)), self.vc_ids)  # swapped-in rows keep their roles
         return compact(*res) if isinstance(res, tuple) else res
     return self._open(req, form.view, run)
 
