@@ -26,7 +26,9 @@ def shoot(url: str, out: Path) -> list:
         page.locator("[data-sm-cursor]").wait_for()
         page.screenshot(path=out / "list.png")
         page.keyboard.press("F2")
-        page.locator("#sm-rename-modal").wait_for()
+        dialog = page.locator("#sm-rename-modal")
+        dialog.wait_for()
+        dialog.evaluate("d => Promise.all(d.getAnimations({subtree: true}).map(a => a.finished))")  # fully faded in
         page.screenshot(path=out / "rename-dialog.png")
         phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
         phone.goto(url)
