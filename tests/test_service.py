@@ -1,4 +1,5 @@
 "Service behaviour that needs real files, threads or scale: concurrency, scoping and flat read cost."
+import multiprocessing
 import random
 import sqlite3
 import threading
@@ -106,6 +107,37 @@ def test_threaded_writers_lose_nothing(store):
     with sqlite3.connect(store.db_path) as c:
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def _process_writer(args):
+    "One worker process: its own store and service on the shared file, 40 mixed writes; returns (alive ids, errors)."
+    from cjm_workflow_state.state_store import SQLiteWorkflowStateStore
+    db, w = args
+    svc, rng, mine = SessionManagementService(SQLiteWorkflowStateStore(db), "busy"), random.Random(w), []
+    try:
+        for i in range(40):
+            op = rng.random()
+            if op < 0.5 or not mine: mine.append(svc.create_session(f"p{w} n{i}"))
+            elif op < 0.8: svc.rename_session(rng.choice(mine), f"p{w} renamed {i}")
+            else: svc.delete_session(mine.pop(rng.randrange(len(mine))))
+            svc.read_page(0, 20)
+    except Exception as e:  # returned, so a 'database is locked' in a child fails the test
+        return set(mine), [repr(e)]
+    return set(mine), []
+
+
+def test_writer_processes_lose_nothing(store):
+    "Several worker processes (as under a multi-worker server) write one file at once."
+    SessionManagementService(store, "busy")  # the host's start-up prepares the database once
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        results = pool.map(_process_writer, [(store.db_path, w) for w in range(4)])
+    assert [errs for _, errs in results] == [[]] * 4
+    expected = set().union(*(alive for alive, _ in results))
+    assert all(alive for alive, _ in results) and len(expected) == sum(len(alive) for alive, _ in results)
+    svc = SessionManagementService(store, "busy")
+    assert {e.session_id for e in svc.list_sessions()} == expected and svc.read_page().total == len(expected)
+    with sqlite3.connect(store.db_path) as c:
+        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
 def test_count_table_matches_real_count_after_mixed_writers(store):
