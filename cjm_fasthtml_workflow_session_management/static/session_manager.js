@@ -142,6 +142,15 @@
     var status = e.detail.xhr.status;
     if (status >= 400 && status < 500 && inRoot(e.detail.elt)) { e.detail.shouldSwap = true; e.detail.isError = false; }
   });
+  // No answer from the manager (network down, or a 5xx): show the page's matching alert template.
+  function showTransportError(kind) {
+    var template = root() && root().querySelector('template[data-sm-error="' + kind + '"]'), area = byId("sm-alerts");
+    if (template && area) area.replaceChildren(template.content.cloneNode(true));
+  }
+  document.addEventListener("htmx:sendError", function (e) { if (inRoot(e.detail.elt)) showTransportError("network"); });
+  document.addEventListener("htmx:responseError", function (e) {
+    if (inRoot(e.detail.elt) && e.detail.xhr.status >= 500) showTransportError("server");
+  });
   // A dialog's request is done: close it (its close handler returns focus to the row).
   document.addEventListener("htmx:afterRequest", function (e) {
     var dialog = e.detail.elt.closest && e.detail.elt.closest("dialog[data-sm-dialog]");

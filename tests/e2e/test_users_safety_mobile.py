@@ -396,3 +396,24 @@ def test_detail_view_rename_and_tabs(server, page):
     expect(page).to_have_url(server.url + MANAGER)
     expect(page.locator("#sm-tabs").get_by_role("tab", name="Sessions")).to_have_attribute("aria-current", "page")
     expect(rows(page).first).to_be_visible()
+
+
+# --- 5. a request that gets no answer is still reported -------------------------------------------------
+def test_network_failure_and_server_error_are_reported(server, page, problems):
+    open_manager(page, server)
+    page.route("**/vc/nav_down", lambda route: route.abort())
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#sm-alerts [role=alert]")).to_have_text("The server could not be reached. Check your connection and try again.")
+    expect(page.locator("[data-sm-cursor]")).to_have_count(1)
+    page.unroute("**/vc/nav_down")
+
+    page.route("**/rename", lambda route: route.fulfill(status=500, body="Internal Server Error"))
+    page.keyboard.press("F2")
+    page.locator("#sm-rename-input").fill("never stored")
+    page.locator("#sm-rename-input").press("Enter")
+    expect(page.locator("#sm-rename-modal")).to_be_hidden()
+    expect(page.locator("#sm-alerts [role=alert]")).to_contain_text("could not complete that request")
+    # The browser reports both failures itself; they are the point of this test, anything else is not
+    expected = [p for p in problems.items if "vc/nav_down" in p or "/rename" in p or "htmx:" in p]
+    assert expected and len(expected) == len(problems.items), problems.items
+    problems.items.clear()
