@@ -76,6 +76,125 @@ def accepting(
     return call
 
 # %% ../../nbs/routes/sessions.ipynb #bd132784
+@dataclass
+class _RouteKit:
+    "What the session routes share: the service, the URLs and the renderers that draw each user's view."
+    service:SessionManagementService
+    prefix:str
+    urls:SessionManagementUrls
+    workflow_url:str
+    refresh_items:Callable
+    refresh_items_oob:Callable
+    render_page:Callable
+    render_list:Callable
+    render_detail:Optional[Callable]
+    session_key:str
+    trusted_origins:tuple
+
+    def path(self, url:str) -> str: return url[len(self.prefix):]  # A URL relative to the router's prefix
+
+    def refuse(self, req) -> Optional[Any]: # A 403 response for a request that did not come from the page, else None
+        if reason := mutation_refusal(req.headers, self.trusted_origins):
+            log.debug("refused %s %s: %s", req.method, req.url.path, reason)
+            return error_response(reason, 403)
+
+def _fresh(content:Any) -> tuple: # Pages show live data: never let the back button restore a stale copy
+    return content, HttpHeader("Cache-Control", "no-store")
+
+# %% ../../nbs/routes/sessions.ipynb #3a1c5e70
+def _read_routes(router:APIRouter, kit:_RouteKit) -> Dict[str, Callable]: # Routes that change no data, by name
+    "The page, the list, the detail view and the script (GET), and search, which changes only the user's view."
+    @router.get(kit.path(kit.urls.management_page))
+    def management_page(req): return _fresh(kit.render_page(req))
+
+    @router.get(kit.path(kit.urls.list_sessions))
+    async def list_sessions(req, form:ManagerForm):
+        "The list fragment; with `Accept: application/json`, the same window as data."
+        if "application/json" not in req.headers.get("accept", ""): return await run_in_threadpool(kit.render_list, req, form.view)
+        page = kit.refresh_items(req, form.view)
+        if inspect.isawaitable(page): page = await page
+        return JSONResponse({"total": page.total, "offset": page.offset, "sessions": [
+            {"session_id": e.session_id, "label": e.resolved_label, "stored_label": e.summary.label,
+             "step": e.summary.current_step, "created_at": e.summary.created_at, "updated_at": e.summary.updated_at,
+             "size": e.summary.state_size_bytes, "fields": e.enriched_fields} for e in page.items]})
+
+    @router.get(kit.path(kit.urls.session_detail))
+    def session_detail(req, form:ManagerForm):
+        if kit.render_detail is None: return error_response("This manager has no detail view.", 404)
+        item, err = check_session(kit.service, form.session_id)
+        return err or _fresh(kit.render_detail(req, item))
+
+    @router.get(kit.path(kit.urls.script))
+    def script(): return FileResponse(SCRIPT_FILE, media_type="text/javascript", headers={"Cache-Control": "public, max-age=3600"})
+
+    @router.post(kit.path(kit.urls.search))
+    def search(req, form:ManagerForm):
+        if err := kit.refuse(req): return err
+        try: q = normalize_label(form.q, MAX_SEARCH_LENGTH) or ""  # cleaned like a label: no control characters, single spaces
+        except LabelTooLongError as e:
+            return error_response(f"Search text is {e.length} characters long; the limit is {e.max_length}.", 422)
+        return kit.refresh_items_oob(req, form.view, update=lambda v: replace(v, search=q, window_start=0, cursor=0))
+
+    return dict(management_page=management_page, list_sessions=list_sessions, session_detail=session_detail,
+                script=script, search=search)
+
+# %% ../../nbs/routes/sessions.ipynb #7d2e9b41
+def _write_routes(router:APIRouter, kit:_RouteKit) -> Dict[str, Callable]: # Routes that change sessions, by name
+    "Create, rename, delete and resume (POST): each checks where the request came from and what it names first."
+    ok = alert_colors.success
+
+    @router.post(kit.path(kit.urls.create_session))
+    def create_session(req, sess, form:ManagerForm):
+        if err := kit.refuse(req): return err
+        try: sid = kit.service.create_session(form.label)
+        except LabelTooLongError as e: return error_response(str(e), 422)
+        set_session_id(sess, sid, kit.session_key)
+        log.debug("created session %s and made it active", sid)
+        msg = f"Created “{kit.service.get_session(sid).resolved_label}”; it is now your active session."
+        return kit.refresh_items_oob(req, form.view, (msg, ok), update=lambda v: replace(v, search="", window_start=0, cursor=0),
+                                     focus=sid, reset_search=True)
+
+    @router.post(kit.path(kit.urls.rename_session))
+    def rename_session(req, form:ManagerForm):
+        if err := kit.refuse(req): return err
+        item, err = check_session(kit.service, form.session_id)
+        if err: return err
+        if form.label is None: return error_response("A label is required; send an empty one to clear it.", 400)
+        try: kit.service.rename_session(item.session_id, form.label)
+        except LabelTooLongError as e: return error_response(str(e), 422)
+        item, err = check_session(kit.service, item.session_id)
+        if err: return err
+        msg = (f"Renamed to “{item.resolved_label}”." if item.has_stored_label
+               else f"Label cleared; showing “{item.resolved_label}”.")
+        if form.context == "detail": return kit.render_detail(req, item, (msg, ok))
+        return kit.refresh_items_oob(req, form.view, (msg, ok), focus=item.session_id)
+
+    @router.post(kit.path(kit.urls.delete_session))
+    def delete_session(req, sess, form:ManagerForm):
+        if err := kit.refuse(req): return err
+        item, err = check_session(kit.service, form.session_id)
+        if err: return err
+        kit.service.delete_session(item.session_id)
+        log.debug("deleted session %s", item.session_id)
+        msg = f"Deleted “{item.resolved_label}”."
+        if sess.get(kit.session_key) == item.session_id: msg += " " + _switch_active(kit.service, sess, kit.session_key)
+        if form.context != "detail": return kit.refresh_items_oob(req, form.view, (msg, ok))
+        sess["sm_flash"] = msg
+        return Redirect(kit.urls.management_page)
+
+    @router.post(kit.path(kit.urls.resume_session))
+    def resume_session(req, sess, form:ManagerForm):
+        if err := kit.refuse(req): return err
+        item, err = check_session(kit.service, form.session_id)
+        if err: return err
+        set_session_id(sess, item.session_id, kit.session_key)
+        log.debug("resumed session %s", item.session_id)
+        return Redirect(kit.workflow_url)
+
+    return dict(create_session=create_session, rename_session=rename_session, delete_session=delete_session,
+                resume_session=resume_session)
+
+# %% ../../nbs/routes/sessions.ipynb #bd132785
 def init_session_router(
     service:SessionManagementService, # Service for session CRUD
     prefix:str, # Route prefix (e.g., "/manage/sessions")
@@ -90,103 +209,12 @@ def init_session_router(
     trusted_origins:tuple=(), # Extra origins allowed to post (besides the request's own host)
 ) -> Tuple[APIRouter, Dict[str, Callable]]: # (router, routes dict)
     "Initialize session management routes (list, create, delete, rename, resume)."
-    router = APIRouter(prefix=prefix)
     if DEBUG_SESSION_ROUTES: log.setLevel(logging.DEBUG)
-    refresh_items, refresh_items_oob, render_page, render_list = map(accepting, (refresh_items, refresh_items_oob, render_page, render_list))
-    success = alert_colors.success
-    def refuse(req): # A 403 response for a request that did not come from the page, else None
-        if reason := mutation_refusal(req.headers, trusted_origins):
-            log.debug("refused %s %s: %s", req.method, req.url.path, reason)
-            return error_response(reason, 403)
-    rel = lambda url: url[len(prefix):]
-
-    # Pages show live data: never let the back button restore a stale copy
-    fresh = lambda content: (content, HttpHeader("Cache-Control", "no-store"))
-
-    @router.get(rel(urls.management_page))
-    def management_page(req): return fresh(render_page(req))
-
-    @router.get(rel(urls.list_sessions))
-    async def list_sessions(req, form:ManagerForm):
-        "The list fragment; with `Accept: application/json`, the same window as data."
-        if "application/json" not in req.headers.get("accept", ""): return await run_in_threadpool(render_list, req, form.view)
-        page = refresh_items(req, form.view)
-        if inspect.isawaitable(page): page = await page
-        return JSONResponse({"total": page.total, "offset": page.offset, "sessions": [
-            {"session_id": e.session_id, "label": e.resolved_label, "stored_label": e.summary.label,
-             "step": e.summary.current_step, "created_at": e.summary.created_at, "updated_at": e.summary.updated_at,
-             "size": e.summary.state_size_bytes, "fields": e.enriched_fields} for e in page.items]})
-
-    @router.get(rel(urls.session_detail))
-    def session_detail(req, form:ManagerForm):
-        if render_detail is None: return error_response("This manager has no detail view.", 404)
-        item, err = check_session(service, form.session_id)
-        return err or fresh(render_detail(req, item))
-
-    @router.get(rel(urls.script))
-    def script(): return FileResponse(SCRIPT_FILE, media_type="text/javascript", headers={"Cache-Control": "public, max-age=3600"})
-
-    @router.post(rel(urls.create_session))
-    def create_session(req, sess, form:ManagerForm):
-        if err := refuse(req): return err
-        try: sid = service.create_session(form.label)
-        except LabelTooLongError as e: return error_response(str(e), 422)
-        set_session_id(sess, sid, session_key)
-        log.debug("created session %s and made it active", sid)
-        label = service.get_session(sid).resolved_label
-        return refresh_items_oob(req, form.view, (f"Created “{label}”; it is now your active session.", success),
-                                 update=lambda v: replace(v, search="", window_start=0, cursor=0), focus=sid, reset_search=True)
-
-    @router.post(rel(urls.rename_session))
-    def rename_session(req, form:ManagerForm):
-        if err := refuse(req): return err
-        item, err = check_session(service, form.session_id)
-        if err: return err
-        if form.label is None: return error_response("A label is required; send an empty one to clear it.", 400)
-        try: service.rename_session(item.session_id, form.label)
-        except LabelTooLongError as e: return error_response(str(e), 422)
-        item, err = check_session(service, item.session_id)
-        if err: return err
-        msg = (f"Renamed to “{item.resolved_label}”." if item.has_stored_label
-               else f"Label cleared; showing “{item.resolved_label}”.")
-        if form.context == "detail": return render_detail(req, item, (msg, success))
-        return refresh_items_oob(req, form.view, (msg, success), focus=item.session_id)
-
-    @router.post(rel(urls.delete_session))
-    def delete_session(req, sess, form:ManagerForm):
-        if err := refuse(req): return err
-        item, err = check_session(service, form.session_id)
-        if err: return err
-        service.delete_session(item.session_id)
-        log.debug("deleted session %s", item.session_id)
-        msg = f"Deleted “{item.resolved_label}”."
-        if sess.get(session_key) == item.session_id: msg += " " + _switch_active(service, sess, session_key)
-        if form.context == "detail":
-            sess["sm_flash"] = msg
-            return Redirect(urls.management_page)
-        return refresh_items_oob(req, form.view, (msg, success))
-
-    @router.post(rel(urls.resume_session))
-    def resume_session(req, sess, form:ManagerForm):
-        if err := refuse(req): return err
-        item, err = check_session(service, form.session_id)
-        if err: return err
-        set_session_id(sess, item.session_id, session_key)
-        log.debug("resumed session %s", item.session_id)
-        return Redirect(workflow_url)
-
-    @router.post(rel(urls.search))
-    def search(req, form:ManagerForm):
-        if err := refuse(req): return err
-        try: q = normalize_label(form.q, MAX_SEARCH_LENGTH) or ""  # cleaned like a label: no control characters, single spaces
-        except LabelTooLongError as e:
-            return error_response(f"Search text is {e.length} characters long; the limit is {e.max_length}.", 422)
-        return refresh_items_oob(req, form.view, update=lambda v: replace(v, search=q, window_start=0, cursor=0))
-
-    routes = dict(management_page=management_page, list_sessions=list_sessions, session_detail=session_detail,
-                  script=script, create_session=create_session, rename_session=rename_session,
-                  delete_session=delete_session, resume_session=resume_session, search=search)
-    return router, routes
+    kit = _RouteKit(service, prefix, urls, workflow_url,
+                    *map(accepting, (refresh_items, refresh_items_oob, render_page, render_list)),
+                    render_detail, session_key, trusted_origins)
+    router = APIRouter(prefix=prefix)
+    return router, {**_read_routes(router, kit), **_write_routes(router, kit)}
 
 # %% ../../nbs/routes/sessions.ipynb #7332f0ec
 def _switch_active(
