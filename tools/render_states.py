@@ -129,90 +129,97 @@ def _direct_components(urls) -> List[tuple]:
     ]
 
 
+class _Recorder:
+    "Saves each rendered state as a numbered file; `get`/`post` fetch one through the app and save its answer."
+    def __init__(self, out_dir:Path, client:TestClient):
+        self.out_dir, self.client, self.written = out_dir, client, []
+
+    def save(self, name:str, html:str) -> str:
+        path = self.out_dir / f"{len(self.written):02d}-{name}.html"
+        path.write_text(html, encoding="utf-8")
+        self.written.append(path)
+        return html
+
+    def get(self, name:str, url:str, status:int=200, **kw) -> str:
+        r = self.client.get(url, **kw)
+        assert r.status_code == status, f"{name}: GET {url} -> {r.status_code}"
+        return self.save(name, r.text)
+
+    def post(self, name:str, url:str, status:int=200, data:dict=None, headers:dict=HX) -> str:
+        r = self.client.post(url, data=data or {}, headers=headers)
+        assert r.status_code == status, f"{name}: POST {url} -> {r.status_code}: {r.text[:200]}"
+        return self.save(name, r.text)
+
+
+def _empty_states(rec:_Recorder, u) -> None:
+    "The page and a search before any session exists."
+    rec.get("page-empty", u.management_page)
+    vid = _view_id(rec.get("page-empty-again", u.management_page))
+    rec.post("search-empty-list", u.search, data={"q": "anything", "view": vid})
+    rec.post("search-cleared", u.search, data={"q": "", "view": vid})  # A new page copies the latest view's search
+
+
+def _list_states(rec:_Recorder, u, vc, active:str) -> str:
+    "A list with an active session: the page, the fragment, search results, every sort and the moves; returns a view id."
+    r = rec.client.post(u.resume_session, data={"session_id": active}, headers=HX)
+    assert r.status_code in (200, 303), f"resume -> {r.status_code}"
+    page = rec.get("page-sessions", u.management_page)
+    assert "data-sm-active" in page, "the page shows no Active badge after a resume"
+    vid = _view_id(page)
+    rec.get("list-fragment", f"{u.list_sessions}?view={vid}", headers={"HX-Request": "true"})
+    for name, q in (("search-match", "Interview"), ("search-no-match", "zzz"), ("search-cleared", "")):
+        rec.post(name, u.search, data={"q": q, "view": vid})
+    vid = _view_id(rec.get("page-for-sort", u.management_page))  # a fresh view, so the list is unfiltered
+    for col in SORTABLE:
+        for direction in ("asc", "desc"):  # A second click on a column reverses it
+            html = rec.post(f"sort-{col}-{direction}", vc.sort, data={"column": col, "view": vid})
+            order = "ascending" if direction == "asc" else "descending"
+            assert f'aria-sort="{order}" tabindex="0" data-sm-sort="{col}"' in html, f"sort {col} {direction}"
+    for nav in ("nav_down", "nav_page_down", "nav_last", "nav_first"):
+        rec.post(nav, getattr(vc, nav), data={"view": vid})
+    return vid
+
+
+def _detail_and_alert_states(rec:_Recorder, u, service, ids:List[str], active:str, vid:str) -> None:
+    "The detail view, and the alerts that errors and successes leave, from the list and from the detail view."
+    rec.get("detail-active", f"{u.session_detail}?session_id={active}")
+    rec.get("detail-other", f"{u.session_detail}?session_id={next(i for i in ids if i != active)}")
+    rec.get("detail-missing", f"{u.session_detail}?session_id=nope", status=404)
+    rec.post("rename-too-long", u.rename_session, 422, data={"session_id": ids[0], "label": "x" * 300, "view": vid})
+    rec.post("rename-refused", u.rename_session, 403, data={"session_id": ids[0], "label": "y", "view": vid}, headers={})
+    rec.post("rename-ok", u.rename_session, data={"session_id": ids[0], "label": "Renamed session", "view": vid})
+    rec.post("rename-clear", u.rename_session, data={"session_id": ids[0], "label": "", "view": vid})
+    rec.post("rename-detail", u.rename_session, data={"session_id": ids[1], "label": "Renamed from detail", "context": "detail"})
+    rec.post("create", u.create_session, data={"view": vid})
+    rec.post("delete", u.delete_session, data={"session_id": ids[2], "view": vid})
+    # Delete the active session from its detail view: a fresh one, so earlier deletes cannot have taken it
+    doomed = service.create_session("Deleted from its detail view")
+    rec.client.post(u.resume_session, data={"session_id": doomed}, headers=HX)
+    r = rec.client.post(u.delete_session, data={"session_id": doomed, "context": "detail"}, headers=HX)
+    assert r.status_code in (200, 303), f"delete from detail -> {r.status_code}"
+    assert "alert-success" in rec.get("page-after-delete-flash", u.management_page), "no flash after a delete from the detail view"
+
+
 def render_all(out_dir:Path=SCAN_DIR) -> List[Path]:
     "Render every state into `out_dir` (its old *.html removed first); return the files written."
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("*.html"): old.unlink()
-    written: List[Path] = []
-
-    def save(name:str, html:str) -> str:
-        path = out_dir / f"{len(written):02d}-{name}.html"
-        path.write_text(html, encoding="utf-8")
-        written.append(path)
-        return html
-
     with tempfile.TemporaryDirectory(prefix="sm-render-") as tmp:
         app, store, service, res = _app(Path(tmp) / "state.db")
         u, vc = res.urls, build_urls(PREFIX)[1]
         with TestClient(app, base_url=BASE_URL, follow_redirects=False) as client:
-            def get(name, url, status=200, **kw):
-                r = client.get(url, **kw)
-                assert r.status_code == status, f"{name}: GET {url} -> {r.status_code}"
-                return save(name, r.text)
-            def post(name, url, status=200, data=None, headers=HX):
-                r = client.post(url, data=data or {}, headers=headers)
-                assert r.status_code == status, f"{name}: POST {url} -> {r.status_code}: {r.text[:200]}"
-                return save(name, r.text)
-
-            # --- empty list
-            get("page-empty", u.management_page)
-            vid = _view_id(get("page-empty-again", u.management_page))
-            post("search-empty-list", u.search, data={"q": "anything", "view": vid})
-            post("search-cleared", u.search, data={"q": "", "view": vid})  # A new page copies the latest view's search
-
-            # --- a list with sessions, one of them active
+            rec = _Recorder(out_dir, client)
+            _empty_states(rec, u)
             ids = _seed(store)
             active = service.read_page(0, 1).items[0].session_id  # The first row of the default order, so it shows
-            r = client.post(u.resume_session, data={"session_id": active}, headers=HX)
-            assert r.status_code in (200, 303), f"resume -> {r.status_code}"
-            page = get("page-sessions", u.management_page)
-            assert "data-sm-active" in page, "the page shows no Active badge after a resume"
-            vid = _view_id(page)
-            get("list-fragment", f"{u.list_sessions}?view={vid}", headers={"HX-Request": "true"})
-
-            # --- search: a match, then no match
-            post("search-match", u.search, data={"q": "Interview", "view": vid})
-            post("search-no-match", u.search, data={"q": "zzz", "view": vid})
-            post("search-cleared", u.search, data={"q": "", "view": vid})
-
-            # --- each sortable column, ascending and descending (a fresh view, so the list is unfiltered)
-            vid = _view_id(get("page-for-sort", u.management_page))
-            for col in SORTABLE:
-                for direction in ("asc", "desc"):  # A second click on a column reverses it
-                    html = post(f"sort-{col}-{direction}", vc.sort, data={"column": col, "view": vid})
-                    order = "ascending" if direction == "asc" else "descending"
-                    assert f'aria-sort="{order}" tabindex="0" data-sm-sort="{col}"' in html, f"sort {col} {direction}"
-            for nav in ("nav_down", "nav_page_down", "nav_last", "nav_first"):
-                post(nav, getattr(vc, nav), data={"view": vid})
-
-            # --- detail view: the active session and another
-            get("detail-active", f"{u.session_detail}?session_id={active}")
-            other = next(i for i in ids if i != active)
-            get("detail-other", f"{u.session_detail}?session_id={other}")
-            get("detail-missing", f"{u.session_detail}?session_id=nope", status=404)
-
-            # --- alerts: errors and successes from the list and the detail view
-            post("rename-too-long", u.rename_session, 422, data={"session_id": ids[0], "label": "x" * 300, "view": vid})
-            post("rename-refused", u.rename_session, 403, data={"session_id": ids[0], "label": "y", "view": vid}, headers={})
-            post("rename-ok", u.rename_session, data={"session_id": ids[0], "label": "Renamed session", "view": vid})
-            post("rename-clear", u.rename_session, data={"session_id": ids[0], "label": "", "view": vid})
-            post("rename-detail", u.rename_session,
-                 data={"session_id": ids[1], "label": "Renamed from detail", "context": "detail"})
-            post("create", u.create_session, data={"view": vid})
-            post("delete", u.delete_session, data={"session_id": ids[2], "view": vid})
-            # Delete the active session from its detail view: a fresh one, so earlier deletes cannot have taken it
-            doomed = service.create_session("Deleted from its detail view")
-            client.post(u.resume_session, data={"session_id": doomed}, headers=HX)
-            r = client.post(u.delete_session, data={"session_id": doomed, "context": "detail"}, headers=HX)
-            assert r.status_code in (200, 303), f"delete from detail -> {r.status_code}"
-            assert "alert-success" in get("page-after-delete-flash", u.management_page), "no flash after a delete from the detail view"
-
+            vid = _list_states(rec, u, vc, active)
+            _detail_and_alert_states(rec, u, service, ids, active, vid)
         # --- what no route reaches
         item = service.read_page(0, 1).items[0]
-        save("detail-component", to_xml(render_session_detail(item, u, True, STEPS.get, COLUMNS)))
-        for name, html in _direct_components(u): save(name, html)
-    return written
+        rec.save("detail-component", to_xml(render_session_detail(item, u, True, STEPS.get, COLUMNS)))
+        for name, html in _direct_components(u): rec.save(name, html)
+    return rec.written
 
 
 if __name__ == "__main__":
