@@ -220,7 +220,7 @@ def _find_by_id(node:Any, target:str) -> Any: # First element with id `target`, 
         if (found := _find_by_id(child, target)) is not None: return found
     return None
 
-# %% ../../nbs/components/session_list.ipynb #6a9ef349
+# %% ../../nbs/components/session_list.ipynb #561bb07c
 def add_table_roles(
     node:Any, # FT tree (or tuple of trees) holding the collection's table or some of its rows, changed in place
     vc_ids:VirtualCollectionHtmlIds, # The collection's HTML ids
@@ -239,6 +239,7 @@ def add_table_roles(
         elif nid in (vc_ids.header, vc_ids.rows): attrs["role"] = "row" if nid == vc_ids.header else "rowgroup"
         elif m := row_or_cell.fullmatch(nid):
             attrs.update({"role": "cell"} if m[2] else {"role": "row", "aria-rowindex": int(m[1]) + 2})
+            if m[2]: return  # a cell's content is the host's and the cell renderer's: nothing below needs a role
         elif any(getattr(c, "attrs", {}).get("id") == vc_ids.header for c in n.children): attrs["role"] = "rowgroup"
         visit(n.children)
     visit(node)
