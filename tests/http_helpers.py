@@ -5,7 +5,6 @@ every request from a page carries that page's view id (`hx-vals` on `#sm-root`) 
 """
 import base64
 import json
-import re
 import sqlite3
 from dataclasses import dataclass
 from html.parser import HTMLParser

@@ -10,7 +10,7 @@ __all__ = ['DEBUG_SESSION_RENDER', 'log', 'ICON_ID_PREFIX', 'compact', 'render_i
 # %% ../../nbs/components/helpers.ipynb #a7f3c813
 import logging
 from functools import lru_cache
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional
 
 from fasthtml.common import A, Button, Dialog, Div, H2, H3, Nav, NotStr, P, Span, Strong, ft_hx, to_xml
 from fasthtml.svg import Svg, Symbol, Use

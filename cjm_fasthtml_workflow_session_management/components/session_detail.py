@@ -8,7 +8,7 @@ __all__ = ['render_session_detail']
 # %% ../../nbs/components/session_detail.ipynb #d84756ad
 from typing import Any, Callable, List, Optional
 
-from fasthtml.common import A, Code, Dd, Div, Dl, Dt, H2, Span
+from fasthtml.common import A, Code, Dd, Div, Dl, Dt, H2
 
 from ..html_ids import SessionManagerHtmlIds
 from ..models import ColumnSpec, EnrichedSessionSummary, SessionManagementUrls

@@ -26,7 +26,7 @@ from cjm_fasthtml_virtual_collection.components.collection import render_virtual
 
 from ..html_ids import SessionManagerHtmlIds
 from ..models import (
-    ColumnSpec, EnrichedSessionSummary, MAX_SEARCH_LENGTH, SessionManagementUrls, SORT_KEYS)
+    ColumnSpec, EnrichedSessionSummary, MAX_SEARCH_LENGTH, SessionManagementUrls)
 from ..utils import (
     PLACEHOLDER, format_absolute_datetime, format_bytes, format_relative_time)
 from .helpers import (

@@ -7,14 +7,13 @@ __all__ = ['log', 'Ids', 'COLLECTION_ROUTES', 'build_urls', 'init_session_manage
 
 # %% ../../nbs/routes/init.ipynb #2c8bf248
 import logging
-from dataclasses import replace
 from functools import partial
 from starlette.concurrency import run_in_threadpool
 
 from fastcore.basics import patch
 from typing import Any, Callable, List, Optional, Tuple
 
-from fasthtml.common import Div, Redirect, Title
+from fasthtml.common import Redirect, Title
 from cjm_fasthtml_app_core.core.routing import APIRouter
 from cjm_fasthtml_daisyui.components.feedback.alert import alert_colors
 from cjm_fasthtml_interactions.core.state_store import set_session_id
@@ -27,7 +26,7 @@ from cjm_fasthtml_virtual_collection.routes.handlers import (
 from .. import __version__
 from ..html_ids import SessionManagerHtmlIds
 from ..models import (
-    SORT_KEYS, ColumnSpec, SessionListView, SessionManagementResult, SessionManagementUrls, SessionPage)
+    SORT_KEYS, ColumnSpec, SessionManagementResult, SessionManagementUrls, SessionPage)
 from ..services.management import SessionManagementService, check_session_id
 from ..components.page_renderer import (
     render_manager_root, render_page_header, render_session_manager_page)

@@ -23,7 +23,7 @@ from cjm_fasthtml_interactions.core.state_store import set_session_id
 from ..models import MAX_SEARCH_LENGTH, SessionManagementUrls
 from ..utils import LabelTooLongError, normalize_label
 from ..services.management import InvalidSessionIdError, SessionManagementService
-from .guard import error_response, mutation_refusal, render_alert_oob
+from .guard import error_response, mutation_refusal
 
 # %% ../../nbs/routes/sessions.ipynb #65e6d194
 DEBUG_SESSION_ROUTES = False  # Enable for verbose session route logging
