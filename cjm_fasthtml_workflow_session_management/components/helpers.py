@@ -113,7 +113,7 @@ def render_delete_modal(
                   Button(render_icon("trash-2"), "Delete", **{"type": "button", "cls": _join(btn, btn_colors.error),
                          "data_sm_confirm": "1", **(confirm_attrs or {})}), cls=str(modal_action))
     return Dialog(Div(H3(title, id=title_id, cls="text-lg font-bold"), body, actions, cls=str(modal_box)),
-                  id=modal_id, cls=str(modal), aria_labelledby=title_id, data_sm_dialog="delete")
+                  id=modal_id, cls=str(modal), aria_labelledby=title_id, aria_describedby=body_id, data_sm_dialog="delete")
 
 # %% ../../nbs/components/helpers.ipynb #7e36f439
 def render_empty_state(

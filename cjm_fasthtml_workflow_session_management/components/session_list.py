@@ -169,8 +169,8 @@ def render_rename_modal(
     "Render the rename session modal using HTML5 dialog with backdrop click-to-close."
     form = Form(Label("Label", fr=input_id, cls="label text-sm"),
                 Input(type="text", name="label", id=input_id, maxlength=str(max_length), autocomplete="off",
-                      cls="input w-full"),
-                P("Leave empty to use the automatic label.", cls="text-xs opacity-70 mt-1"),
+                      aria_describedby=f"{input_id}-hint", cls="input w-full"),
+                P("Leave empty to use the automatic label.", id=f"{input_id}-hint", cls="text-xs opacity-70 mt-1"),
                 Hidden(name="session_id", id=Ids.RENAME_SESSION_INPUT),
                 Div(Button("Cancel", type="button", data_sm_close="1", cls=_join(btn, btn_styles.ghost)),
                     Button("Save", type="submit", cls=_join(btn, btn_colors.primary)), cls=str(modal_action)),

@@ -106,6 +106,8 @@ def test_f2_renames_and_focus_returns_to_the_row(server, page):
     box = page.locator("#sm-rename-input")
     expect(box).to_have_value(old)
     expect(box).to_be_focused()
+    expect(box).to_have_accessible_name("Label")
+    expect(box).to_have_accessible_description("Leave empty to use the automatic label.")
     box.fill("Renamed by keyboard")
     box.press("Enter")
     expect(dialog).to_be_hidden()
@@ -133,6 +135,8 @@ def test_delete_key_asks_escape_cancels_confirm_deletes(server, page):
     dialog = page.locator("#sm-delete-modal")
     expect(dialog).to_be_visible()
     expect(dialog.locator("[data-sm-fill=label]")).to_have_text(label)
+    expect(dialog).to_have_accessible_name("Delete Session?")
+    expect(dialog).to_have_accessible_description(re.compile(re.escape(label)))
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     assert count(page) == 50
