@@ -47,7 +47,7 @@ def render_manager_root(
                *content, *[Template(render_alert(message, alert_colors.error), data_sm_error=kind)
                            for kind, message in TRANSPORT_ERRORS.items()],
                id=SessionManagerHtmlIds.ROOT, hx_vals=request_values or None,
-               hx_sync="this:queue all", cls="flex flex-col gap-3 w-full")
+               cls="flex flex-col gap-3 w-full")
 
 def render_session_manager_page(
     urls:SessionManagementUrls, # URL bundle (unused directly, reserved for future header actions)

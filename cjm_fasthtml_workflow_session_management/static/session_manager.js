@@ -92,19 +92,34 @@
     else if (action.dataset.smAction === "delete") openDelete(sessionOf(action));
   });
 
-  // --- waiting for moves ------------------------------------------------------------------------------
-  // F2 and Delete act on the cursor row. Pressed while a move is still on its way to the server, they wait
-  // for the manager's requests (queued by its hx-sync) to finish, so they act on the row the moves land on.
-  var inFlight = new WeakSet(), pending = 0, whenIdle = [];
-  function afterMoves(action) { if (pending) whenIdle.push(action); else action(); }
-  document.addEventListener("htmx:beforeRequest", function (e) {
+  // --- one request at a time -------------------------------------------------------------------------
+  // The user's view lives server-side, so the manager's requests go out one by one, each after the answer to
+  // the one before. F2 and Delete wait in the same line, so they act on the row the moves before them land on.
+  // A waiting request whose element an answer has since replaced is dropped by htmx, and the line moves on
+  // (htmx's own hx-sync queue would stall behind it and fire the rest on some later, unrelated request).
+  var inFlight = new WeakSet(), pending = 0, waiting = [];
+  function inLine(action) { if (pending || waiting.length) waiting.push(action); else action(); }
+  function nextInLine() { while (!pending && waiting.length) waiting.shift()(); }  // a request sent sets `pending`
+  document.addEventListener("htmx:confirm", function (e) {
+    if (!inRoot(e.detail.elt) || (!pending && !waiting.length)) return;
+    e.preventDefault();
+    var issue = e.detail.issueRequest;
+    waiting.push(function () { issue(true); });
+  });
+  document.addEventListener("htmx:beforeSend", function (e) {
     if (inRoot(e.detail.elt)) { inFlight.add(e.detail.xhr); pending++; }
   });
   document.addEventListener("htmx:afterRequest", function (e) {
     if (!inFlight.delete(e.detail.xhr)) return;  // not ours, or already counted (htmx may fire it twice)
     pending--;
-    // A queued request starts right after this event; only run the waiting actions if none did.
-    setTimeout(function () { if (!pending) whenIdle.splice(0).forEach(function (action) { action(); }); }, 0);
+    setTimeout(nextInLine, 0);  // after the answer has been swapped in
+  });
+
+  // A double click on a row (not on its link or buttons) resumes it: its clicks put the cursor there, and
+  // Enter's resume of the cursor row queues behind them.
+  document.addEventListener("dblclick", function (e) {
+    var t = e.target;
+    if (inRoot(t) && !t.closest("a, button, input, select") && t.closest('[id^="sm-vc-row-"]')) click("sm-vc-btn-activate");
   });
 
   // --- keyboard --------------------------------------------------------------------------------------
@@ -122,7 +137,7 @@
     else if (e.key === "F2" || e.key === "Delete") {
       e.preventDefault();
       var open = e.key === "F2" ? openRename : openDelete, own = onControl ? sessionOf(t) : null;
-      afterMoves(function () { if (!document.querySelector("dialog[open]")) open(own || cursorSession()); });
+      inLine(function () { if (!document.querySelector("dialog[open]")) open(own || cursorSession()); });
     }
     else if (e.key === "n" && !e.shiftKey) { e.preventDefault(); click("sm-new-session"); }
     else if (e.key === "/") { var box = byId("sm-search"); if (box) { e.preventDefault(); box.focus(); box.select(); } }

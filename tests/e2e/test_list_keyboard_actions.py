@@ -48,6 +48,25 @@ def test_click_moves_the_cursor(server, page):
     expect(page.locator("[data-sm-cursor]")).to_have_count(1)
 
 
+def test_double_click_resumes_the_row(server, page):
+    open_manager(page, server)
+    third = rows(page).nth(2)
+    sid = third.locator("[data-session-id]").get_attribute("data-session-id")
+    third.locator('[id$="-col-step"]').dblclick()
+    expect(page).to_have_url(re.compile(r"/workflow$"))
+    expect(page.locator("#workflow-session-id")).to_have_text(sid)
+
+
+def test_a_request_whose_row_was_replaced_does_not_hold_up_the_next(server, page):
+    open_manager(page, server)
+    # One task: a click, a second click on the same row (its element is replaced when the first answer moves the
+    # cursor there), then a move down. The second click is dropped; the move must still go out at once.
+    page.evaluate("""() => { const cell = document.querySelector('#sm-vc-row-2-col-step');
+                             cell.click(); cell.click(); document.getElementById('sm-vc-btn-nav-down').click(); }""")
+    expect(rows(page).nth(3).locator("[data-sm-cursor]")).to_have_count(1)
+    expect(page.locator("[data-sm-cursor]")).to_have_count(1)
+
+
 def test_keyboard_navigation(server, page):
     open_manager(page, server)
     first = labels(page)
