@@ -93,7 +93,7 @@ def create_app(data_dir: Path, sample_sessions: int = 50) -> FastHTML:
     service = SessionManagementService(store, FLOW, enricher=enricher, label_generator=label_generator)
     manager = init_session_manager_routers(
         service, workflow_url="/workflow", prefix=MANAGER, get_step_title=STEPS.get, page_title="Transcription sessions",
-        column_specs=[ColumnSpec("file", "Audio file", "w-40"), ColumnSpec("words", "Words", "w-20")],
+        column_specs=[ColumnSpec("file", "Audio file", "w-40", sort_path="$.file"), ColumnSpec("words", "Words", "w-20")],
         tab_entries=TABS, layout=layout)
     for router in manager.routers: router.to_app(app)
     add_workflow_routes(app, store, service)

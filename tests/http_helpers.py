@@ -253,13 +253,15 @@ class Harness:
 
 def make_harness(tmp_path: Path, rows: Optional[List[dict]] = None, *, name: str = "state.db",
                  enricher: Optional[Callable] = default_enricher, label_generator: Optional[Callable] = default_label_generator,
-                 get_step_title: Optional[Callable] = default_step_title, **router_kw) -> Harness:
+                 get_step_title: Optional[Callable] = default_step_title,
+                 column_specs: Optional[List[ColumnSpec]] = None, **router_kw) -> Harness:
     "Seed a fresh database with `rows`, then build the service, the routers and the app."
     db = tmp_path / name
     store = SQLiteWorkflowStateStore(db)
     if rows: seed(db, rows)
     service = SessionManagementService(store, FLOW, enricher=enricher, label_generator=label_generator)
-    res = init_session_manager_routers(service, workflow_url=WORKFLOW_URL, column_specs=[ColumnSpec("owner", "Owner")],
+    res = init_session_manager_routers(service, workflow_url=WORKFLOW_URL,
+                                       column_specs=column_specs or [ColumnSpec("owner", "Owner")],
                                        get_step_title=get_step_title, **router_kw)
     app = FastHTML(secret_key="test-secret-key-0123456789abcdef", default_hdrs=False)
     for r in res.routers: r.to_app(app)

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from cjm_fasthtml_workflow_session_management.models import ColumnSpec
 from cjm_fasthtml_workflow_session_management.routes.init import COLLECTION_ROUTES
 from cjm_fasthtml_workflow_session_management.utils import default_label, normalize_label
 
@@ -92,6 +93,23 @@ def test_each_user_sees_only_their_own_active_badge(h):
     assert active_ids(r.text) == ["s1"]
     assert active_ids(a.list()) == ["s1"] and active_ids(page(h, a.client)) == ["s1"]
     assert active_ids(b.list()) == [new] and active_ids(page(h, b.client)) == [new]
+
+
+def test_a_host_column_with_a_sort_path_sorts_in_sql(tmp_path):
+    """A host column whose ColumnSpec names a state path sorts like a built-in one (missing values last, text
+    case-insensitively) and its header says so; a host column without a path is refused as a sort."""
+    owners = ["carol", "Alice", None, "bob"]
+    h = make_harness(tmp_path, [{"id": f"s{i}", "label": f"Run {i}", "state": {"owner": o}} for i, o in enumerate(owners)],
+                     column_specs=[ColumnSpec("owner", "Owner", sort_path="$.owner"), ColumnSpec("n", "N")])
+    tab = h.tab()
+    assert aria_sort(tab.html)["host-0"] == "none" and "host-1" not in aria_sort(tab.html)
+    r = tab.post(h.vc("sort", column="host-0"))
+    assert r.status_code == 200 and row_ids(r.text) == ["s1", "s3", "s0", "s2"] and aria_sort(r.text)["host-0"] == "ascending"
+    r = tab.post(h.vc("sort", column="host-0"))
+    assert row_ids(r.text) == ["s0", "s3", "s1", "s2"] and aria_sort(r.text)["host-0"] == "descending"
+    assert row_ids(tab.list()) == ["s0", "s3", "s1", "s2"]  # the view keeps the order
+    r = tab.post(h.vc("sort", column="host-1"))
+    assert r.status_code == 400 and "cannot be sorted" in alert_text(r.text)
 
 
 def test_each_user_keeps_their_own_cursor_sort_and_search(h):

@@ -42,12 +42,12 @@ SCAN_DIR = ROOT / "frontend" / "scan"
 FLOW, PREFIX, WORKFLOW_URL = "render-states", "/manage/sessions", "/workflow/"
 BASE_URL = "http://testserver"
 HX = {"HX-Request": "true", "Origin": BASE_URL, "Sec-Fetch-Site": "same-origin"}  # A request from the page
-SORTABLE = ("label", "step", "updated_at", "size")
+SORTABLE = ("label", "step", "host-1", "updated_at", "size")  # host-1: the Model column, sorted by its state path
 ALERT_COLORS = ("info", "success", "warning", "error")
 STEPS = {"upload": "Upload files", "transcribe": "Transcribe", "review": "Review"}
 TABS = [("sessions", "Sessions", "layers", f"{PREFIX}/"), ("media", "Media", "image", "/manage/media/"),
         ("models", "Models", "cpu", "/manage/models/")]
-COLUMNS = [ColumnSpec("files", "Files", width_class="w-20"), ColumnSpec("model", "Model", width_class="w-32"),
+COLUMNS = [ColumnSpec("files", "Files", width_class="w-20"), ColumnSpec("model", "Model", width_class="w-32", sort_path="$.model"),
            ColumnSpec("notes", "Notes")]  # One without a width class, as a host may leave it out
 
 

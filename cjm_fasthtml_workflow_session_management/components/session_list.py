@@ -49,7 +49,8 @@ def build_session_columns(
     status and updated columns. If `column_specs` is None or empty, only fixed
     columns are included.
     """
-    host = [ColumnDef(f"{HOST_COLUMN_PREFIX}{i}", spec.header, header_cls=_join(spec.width_class, "max-md:hidden"),
+    host = [ColumnDef(f"{HOST_COLUMN_PREFIX}{i}", spec.header, sortable=spec.sort_path is not None,
+                      header_cls=_join(spec.width_class, "max-md:hidden"),
                       cell_cls=_join(spec.width_class, "max-md:hidden whitespace-nowrap")) for i, spec in enumerate(column_specs or [])]
     return (ColumnDef("label", "Session", sortable=True, cell_cls="max-w-0 w-full"),
             ColumnDef("step", "Step", sortable=True, header_cls="max-sm:hidden", cell_cls="max-sm:hidden whitespace-nowrap"),

@@ -34,9 +34,9 @@ from ..components import helpers
 from ..components.helpers import compact
 from ..components.session_detail import render_session_detail
 from cjm_fasthtml_workflow_session_management.components.session_list import (
-    add_table_roles, build_session_columns, create_session_cell_renderer, make_header_accessible, render_rename_modal,
-    render_search_box, render_session_count, render_session_delete_modal, render_session_list, render_session_list_body,
-    render_list_scripts)
+    HOST_COLUMN_PREFIX, add_table_roles, build_session_columns, create_session_cell_renderer, make_header_accessible,
+    render_list_scripts, render_rename_modal, render_search_box, render_session_count, render_session_delete_modal,
+    render_session_list, render_session_list_body)
 from .view import (
     SessionWindow, ViewStore, state_to_view, view_to_state)
 from .guard import error_response, mutation_refusal, render_alert_oob
@@ -74,7 +74,11 @@ class _SessionManager:
         self.config = VirtualCollectionConfig(prefix=Ids.VC_PREFIX, columns=build_session_columns(self.column_specs),
                                               show_scrollbar=False)
         self.vc_ids, self.vc_btn_ids = VirtualCollectionHtmlIds(Ids.VC_PREFIX), VirtualCollectionButtonIds(Ids.VC_PREFIX)
-        self.prefix, self.views = prefix, ViewStore(prefix, visible_rows=visible_rows)
+        # Host columns with a sort path sort in SQL under their column key, through indexes the service adds
+        state_sorts = {f"{HOST_COLUMN_PREFIX}{i}": s.sort_path for i, s in enumerate(self.column_specs) if s.sort_path}
+        for key, path in state_sorts.items(): service.add_state_sort(key, path)
+        self.sort_keys = SORT_KEYS + tuple(state_sorts)
+        self.prefix, self.views = prefix, ViewStore(prefix, visible_rows=visible_rows, sort_keys=self.sort_keys)
 
     def active_id(self, req) -> Optional[str]: # The user's active session id, if any
         return req.session.get(self.session_key) if req is not None else None
@@ -196,7 +200,7 @@ def update_viewport(self:_SessionManager, req, form:ManagerForm):
 
 @patch
 def sort(self:_SessionManager, req, form:ManagerForm):
-    if form.column not in SORT_KEYS: return error_response("That column cannot be sorted.", 400)
+    if form.column not in self.sort_keys: return error_response("That column cannot be sorted.", 400)
     def act(items, state, view, cell):
         res = handle_sort(form.column, items, state, self.config, self.vc_ids, cell,
                           lambda its, col, asc: its.resort(col, asc), self.vc_urls.sort, self.vc_urls.focus_row)

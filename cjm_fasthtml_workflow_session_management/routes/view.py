@@ -15,7 +15,7 @@ from typing import Any, Dict, MutableMapping, Optional, Tuple
 from cjm_fasthtml_virtual_collection.core.models import VirtualCollectionState
 from cjm_fasthtml_virtual_collection.core.windowing import clamp_window_start
 
-from ..models import EnrichedSessionSummary, SessionListView
+from ..models import SORT_KEYS, EnrichedSessionSummary, SessionListView
 from ..services.management import SessionReader
 
 # %% ../../nbs/routes/view.ipynb #e0cfdb67
@@ -30,9 +30,10 @@ class ViewStore:
         visible_rows:int=10, # Window size of a new view
         max_rows:int=100, # Largest window a client may ask for
         max_bytes:int=1600, # Most JSON bytes the views may take in the cookie (browsers cap a cookie at 4 KB)
+        sort_keys:tuple=SORT_KEYS, # Sort keys a view may hold (the built-in ones and the manager's host columns)
     ):
         self.key, self.max_views, self.max_bytes = f"sm_views:{namespace}", max_views, max_bytes
-        self.default, self.max_rows = SessionListView(visible_rows=visible_rows), max_rows
+        self.default, self.max_rows, self.sort_keys = SessionListView(visible_rows=visible_rows), max_rows, sort_keys
 
     def _views(self, sess:MutableMapping) -> Dict[str, Any]: # The user's stored views, oldest first
         views = sess.get(self.key)
@@ -47,7 +48,7 @@ class ViewStore:
         if isinstance(view_id, str) and _VIEW_ID.fullmatch(view_id): vid = view_id
         else: vid = next(reversed(views), DEFAULT_VIEW_ID)
         stored = views.get(vid)
-        return vid, (SessionListView.from_dict(stored, self.max_rows) if stored is not None else replace(self.default))
+        return vid, (SessionListView.from_dict(stored, self.max_rows, self.sort_keys) if stored is not None else replace(self.default))
 
     def save(self,
         sess:MutableMapping, # The user's HTTP session
@@ -67,7 +68,7 @@ class ViewStore:
     ) -> Tuple[str, SessionListView]: # (fresh view id, view copied from the most recent one)
         "A view for a new page load."
         views = self._views(sess)
-        latest = SessionListView.from_dict(list(views.values())[-1], self.max_rows) if views else replace(self.default)
+        latest = SessionListView.from_dict(list(views.values())[-1], self.max_rows, self.sort_keys) if views else replace(self.default)
         vid = secrets.token_urlsafe(9)
         self.save(sess, vid, latest)
         return vid, latest

@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['DEBUG_SESSION_SERVICE', 'log', 'FLOW_PART', 'REQUIRED_COLUMNS', 'FEW_MATCHES', 'InvalidSessionIdError',
-           'SessionStoreSchemaError', 'check_session_id', 'order_terms', 'SessionManagementService', 'like_pattern',
-           'SessionReader']
+           'SessionStoreSchemaError', 'check_session_id', 'order_terms', 'state_terms', 'SessionManagementService',
+           'like_pattern', 'SessionReader']
 
 # %% ../../nbs/services/management.ipynb #13bf3d31
+import hashlib
 import json
 import logging
 import re
@@ -19,7 +20,7 @@ from fastcore.basics import patch
 from cjm_workflow_state.state_store import SQLiteWorkflowStateStore, SessionSummary
 
 from ..models import (
-    SORT_KEYS, EnrichedSessionSummary, LabelGenerator, SessionEnricher, SessionPage)
+    SORT_KEYS, EnrichedSessionSummary, LabelGenerator, SessionEnricher, SessionPage, check_state_path)
 from ..utils import default_label, normalize_label
 
 # %% ../../nbs/services/management.ipynb #6b4e11a7
@@ -53,6 +54,11 @@ _EMPTY_FLAGS = {"label": "coalesce(label, '') = ''", "step": "coalesce(current_s
 _SORT_EXPRS = {"label": "label COLLATE NOCASE", "step": "current_step COLLATE NOCASE",
                "created_at": "created_at", "updated_at": "updated_at", "size": "length(state_json)"}
 
+def _terms(flag:Optional[str], expr:str, descending:bool, reverse:bool) -> List[str]: # ORDER BY terms
+    "Blanks-last flag (its direction kept), the sort expression, then the session key as tie-breaker."
+    d = " DESC" if descending != reverse else ""
+    return ([flag + (" DESC" if reverse else "")] if flag else []) + [expr + d, "flow_session_key" + d]
+
 def order_terms(
     order_by:str, # One of SORT_KEYS
     descending:bool, # Sort direction
@@ -60,9 +66,16 @@ def order_terms(
 ) -> List[str]: # ORDER BY terms, most significant first
     "The ORDER BY terms of a sort key, ending with the session key as tie-breaker."
     if order_by not in SORT_KEYS: raise ValueError(f"Invalid order_by: {order_by!r}; expected one of {SORT_KEYS}")
-    d = " DESC" if descending != reverse else ""
-    flag = [_EMPTY_FLAGS[order_by] + (" DESC" if reverse else "")] if order_by in _EMPTY_FLAGS else []
-    return flag + [_SORT_EXPRS[order_by] + d, "flow_session_key" + d]
+    return _terms(_EMPTY_FLAGS.get(order_by), _SORT_EXPRS[order_by], descending, reverse)
+
+def state_terms(
+    path:str, # JSON path into the state (checked by `check_state_path`)
+    descending:bool, # Sort direction
+    reverse:bool=False # As in `order_terms`
+) -> List[str]: # ORDER BY terms, most significant first
+    "The ORDER BY terms of a value in the state: missing values last, text case-insensitively."
+    expr = f"json_extract(state_json, '{check_state_path(path)}')"  # the checked path holds no quote
+    return _terms(f"{expr} IS NULL", f"{expr} COLLATE NOCASE", descending, reverse)
 
 # %% ../../nbs/services/management.ipynb #e07060ff
 _SCHEMA_PREFIX = "sm1_"  # Bump the digit when these objects change shape
@@ -111,6 +124,7 @@ class SessionManagementService:
         self.enricher, self.label_generator = enricher, label_generator
         self.max_label_length, self.busy_timeout = max_label_length, busy_timeout
         self.statement_hook: Optional[Callable[[str], None]] = None  # Called with each SQL statement the service runs
+        self.state_sorts: Dict[str, str] = {}  # Sort keys added by `add_state_sort`, with their state paths
         if DEBUG_SESSION_SERVICE: log.setLevel(logging.DEBUG)
         self._prepare_database()
 
@@ -165,6 +179,38 @@ def _prepare_database(self:SessionManagementService) -> None:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+# %% ../../nbs/services/management.ipynb #ba529d4d
+_SORT_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+@patch
+def add_state_sort(self:SessionManagementService,
+    key:str, # Name reads will sort by (their `order_by`); not one of SORT_KEYS
+    path:str, # JSON path into the state whose value orders the sessions, e.g. "$.file"
+) -> None:
+    "Let reads sort by a value in the session's state, through an index on it (created once per path)."
+    if key in SORT_KEYS or not isinstance(key, str) or not _SORT_NAME.fullmatch(key):
+        raise ValueError(f"Invalid sort key {key!r}: letters, digits, '-' and '_', and not one of {SORT_KEYS}")
+    name = _SCHEMA_PREFIX + "state_" + hashlib.sha1(check_state_path(path).encode()).hexdigest()[:12]
+    with self._connect() as conn:
+        for desc in (False, True):
+            cols = ", ".join([FLOW_PART] + state_terms(path, desc))
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {name}{'_desc' if desc else ''} ON workflow_state({cols})")
+    self.state_sorts[key] = path
+
+@patch(as_prop=True)
+def sort_keys(self:SessionManagementService) -> tuple: # Every key reads can sort by
+    return SORT_KEYS + tuple(self.state_sorts)
+
+@patch
+def sort_terms(self:SessionManagementService,
+    order_by:str, # One of `sort_keys`
+    descending:bool, # Sort direction
+    reverse:bool=False # Every term reversed: the same order read from its end
+) -> List[str]: # ORDER BY terms, most significant first
+    "ORDER BY terms for a built-in sort key or one added by `add_state_sort`."
+    if order_by in self.state_sorts: return state_terms(self.state_sorts[order_by], descending, reverse)
+    return order_terms(order_by, descending, reverse)
 
 # %% ../../nbs/services/management.ipynb #0a5f416f
 @patch
@@ -278,7 +324,7 @@ class SessionReader:
     def window(self,
         offset:int=0, # Index of the first session to return
         limit:Optional[int]=20, # Most sessions to return (None = all)
-        order_by:str="updated_at", # One of SORT_KEYS
+        order_by:str="updated_at", # One of the service's sort_keys
         descending:bool=True, # Sort direction
         search:str="", # Search text ("" = no filter)
         total:Optional[int]=None # Number of matching sessions, if known: lets the read pick the cheaper way in
@@ -290,7 +336,7 @@ class SessionReader:
         if from_end: offset, limit = max(0, total - offset - limit), max(0, min(limit, total - offset))
         if total == 0 or limit == 0: return []
         where, args = self._window_filter(search, total, offset + limit if limit > 0 else None)
-        order = ", ".join(order_terms(order_by, descending, reverse=from_end))
+        order = ", ".join(self.service.sort_terms(order_by, descending, reverse=from_end))
         rows = self.conn.execute(f"{self._select()} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
                                  args + [limit, offset]).fetchall()
         return [self.service._enrich_row(r) for r in (rows[::-1] if from_end else rows)]
@@ -319,7 +365,7 @@ class SessionReader:
     def page(self,
         offset:int, # Requested index of the first session
         limit:int, # Window size
-        order_by:str="updated_at", # One of SORT_KEYS
+        order_by:str="updated_at", # One of the service's sort_keys
         descending:bool=True, # Sort direction
         search:str="" # Search text
     ) -> SessionPage: # The count and the window; an offset past the end moves back to the last full window
@@ -343,7 +389,7 @@ def reader(self:SessionManagementService) -> Iterator[SessionReader]:
 def read_page(self:SessionManagementService,
     offset:int=0, # Requested index of the first session
     limit:int=20, # Window size
-    order_by:str="updated_at", # One of SORT_KEYS
+    order_by:str="updated_at", # One of the service's sort_keys
     descending:bool=True, # Sort direction
     search:str="" # Search text ("" = every session)
 ) -> SessionPage: # Count and window, read through one connection
