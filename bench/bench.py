@@ -316,7 +316,7 @@ def run_one(n: int, repeat: int, http_repeat: int) -> dict:
         t1 = time.perf_counter()
         svc = SessionManagementService(store, FLOW, enricher=enrich, label_generator=generate_label)
         t2 = time.perf_counter()
-        svc.add_state_sort("duration", STATE_PATH)
+        svc.add_state_sort(STATE_PATH, "duration")
         t3 = time.perf_counter()
         for _ in range(MEMORY_READS):
             svc.read_page(0, 20)

@@ -10,13 +10,13 @@ import re
 import pytest
 
 from cjm_fasthtml_workflow_session_management.models import ColumnSpec
-from cjm_fasthtml_workflow_session_management.routes.init import COLLECTION_ROUTES
+from cjm_fasthtml_workflow_session_management.routes.init import COLLECTION_ROUTES, init_session_manager_routers
 from cjm_fasthtml_workflow_session_management.utils import default_label, normalize_label
 
 from http_helpers import (
     ACTIVE_KEY, BASE, HX, PLACEHOLDER, WORKFLOW_URL, Tab, active_ids, alert_node, alert_text, aria_sort, count_number,
     count_text, cursor_ids, db_snapshot, make_harness, page, parse, row_ids, rows, search_value, session_cookie,
-    session_ids, stored_labels, ts)
+    session_ids, stored_labels, ts, view_id)
 
 # Five sessions whose label order differs from their update order.
 # Newest first (the default order): s4 Charlie, s3 Bravo, s2 Delta, s1 Alpha, s0 Echo.
@@ -110,6 +110,20 @@ def test_a_host_column_with_a_sort_path_sorts_in_sql(tmp_path):
     assert row_ids(tab.list()) == ["s0", "s3", "s1", "s2"]  # the view keeps the order
     r = tab.post(h.vc("sort", column="host-1"))
     assert r.status_code == 400 and "cannot be sorted" in alert_text(r.text)
+
+
+def test_two_managers_on_one_service_sort_their_own_host_columns(tmp_path):
+    "Two managers of one flow whose first host columns sort by different state paths each keep their own order."
+    rows = [{"id": f"s{i}", "state": {"owner": o, "n": n}} for i, (o, n) in enumerate([("b", 1), ("c", 3), ("a", 2)])]
+    h = make_harness(tmp_path, rows, column_specs=[ColumnSpec("owner", "Owner", sort_path="$.owner")])
+    other = init_session_manager_routers(h.service, workflow_url=WORKFLOW_URL, prefix="/other",
+                                         column_specs=[ColumnSpec("n", "N", sort_path="$.n")])
+    for r in other.routers: r.to_app(h.app)
+    client = h.client()
+    owner_order = Tab.open(h, client).post(h.vc("sort", column="host-0"))
+    other_page = client.get(other.urls.management_page)
+    n_order = client.post("/other/vc/sort?column=host-0", data={"view": view_id(other_page.text)}, headers=HX)
+    assert row_ids(owner_order.text) == ["s2", "s0", "s1"] and row_ids(n_order.text) == ["s0", "s2", "s1"]
 
 
 def test_each_user_keeps_their_own_cursor_sort_and_search(h):

@@ -74,10 +74,10 @@ class _SessionManager:
         self.config = VirtualCollectionConfig(prefix=Ids.VC_PREFIX, columns=build_session_columns(self.column_specs),
                                               show_scrollbar=False)
         self.vc_ids, self.vc_btn_ids = VirtualCollectionHtmlIds(Ids.VC_PREFIX), VirtualCollectionButtonIds(Ids.VC_PREFIX)
-        # Host columns with a sort path sort in SQL under their column key, through indexes the service adds
-        state_sorts = {f"{HOST_COLUMN_PREFIX}{i}": s.sort_path for i, s in enumerate(self.column_specs) if s.sort_path}
-        for key, path in state_sorts.items(): service.add_state_sort(key, path)
-        self.sort_keys = SORT_KEYS + tuple(state_sorts)
+        # Host columns with a sort path sort in SQL, through indexes the service adds and a key it derives from the path
+        self.state_sort_keys = {f"{HOST_COLUMN_PREFIX}{i}": service.add_state_sort(s.sort_path)
+                                for i, s in enumerate(self.column_specs) if s.sort_path}
+        self.sort_keys = SORT_KEYS + tuple(self.state_sort_keys)
         self.prefix, self.views = prefix, ViewStore(prefix, visible_rows=visible_rows, sort_keys=self.sort_keys)
 
     def active_id(self, req) -> Optional[str]: # The user's active session id, if any
@@ -93,7 +93,7 @@ class _SessionManager:
         vid, view = self.views.load(sess, view_id)
         if update is not None: view = update(view)
         with self.service.reader() as reader:
-            items = SessionWindow(reader, view)
+            items = SessionWindow(reader, view, order_keys=self.state_sort_keys)
             state = view_to_state(view, len(items))
             result = act(items.attach(state), state, view)
         self.views.save(sess, vid, state_to_view(state, items.view))

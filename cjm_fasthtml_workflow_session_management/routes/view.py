@@ -99,9 +99,10 @@ class SessionWindow:
     def __init__(self,
         reader:SessionReader, # Open reader (one connection for the whole request)
         view:SessionListView, # Sort and search to apply
-        state:Optional[VirtualCollectionState]=None # Collection state whose window to read; set later by `attach`
+        state:Optional[VirtualCollectionState]=None, # Collection state whose window to read; set later by `attach`
+        order_keys:Optional[Dict[str, str]]=None # Sort columns the service knows by another key (sortable host columns)
     ):
-        self.reader, self.view, self.state = reader, view, state
+        self.reader, self.view, self.state, self.order_keys = reader, view, state, order_keys or {}
         self.total = reader.count(view.search)
         self._rows: Dict[int, EnrichedSessionSummary] = {}
 
@@ -121,8 +122,8 @@ class SessionWindow:
         "Read the state's window if it holds `i`, else the window starting at `i`."
         ws, n = self.state.window_start, max(1, self.state.visible_rows)
         start = ws if ws <= i < ws + n else i
-        rows = self.reader.window(start, n, self.view.sort_column, not self.view.sort_ascending, self.view.search,
-                                  self.total)
+        order_by = self.order_keys.get(self.view.sort_column, self.view.sort_column)
+        rows = self.reader.window(start, n, order_by, not self.view.sort_ascending, self.view.search, self.total)
         self._rows.update(enumerate(rows, start))
         if i not in self._rows: raise IndexError(i)  # the row vanished between count and read
 

@@ -185,18 +185,22 @@ _SORT_NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 @patch
 def add_state_sort(self:SessionManagementService,
-    key:str, # Name reads will sort by (their `order_by`); not one of SORT_KEYS
     path:str, # JSON path into the state whose value orders the sessions, e.g. "$.file"
-) -> None:
+    key:Optional[str]=None, # Name reads will sort by (their `order_by`); None: one derived from the path
+) -> str: # The key to sort by
     "Let reads sort by a value in the session's state, through an index on it (created once per path)."
+    digest = hashlib.sha1(check_state_path(path).encode()).hexdigest()[:12]
+    key = f"state-{digest}" if key is None else key
     if key in SORT_KEYS or not isinstance(key, str) or not _SORT_NAME.fullmatch(key):
         raise ValueError(f"Invalid sort key {key!r}: letters, digits, '-' and '_', and not one of {SORT_KEYS}")
-    name = _SCHEMA_PREFIX + "state_" + hashlib.sha1(check_state_path(path).encode()).hexdigest()[:12]
+    if self.state_sorts.get(key, path) != path:
+        raise ValueError(f"Sort key {key!r} already sorts by {self.state_sorts[key]!r}, not {path!r}")
     with self._connect() as conn:
         for desc in (False, True):
             cols = ", ".join([FLOW_PART] + state_terms(path, desc))
-            conn.execute(f"CREATE INDEX IF NOT EXISTS {name}{'_desc' if desc else ''} ON workflow_state({cols})")
+            conn.execute(f"CREATE INDEX IF NOT EXISTS {_SCHEMA_PREFIX}state_{digest}{'_desc' if desc else ''} ON workflow_state({cols})")
     self.state_sorts[key] = path
+    return key
 
 @patch(as_prop=True)
 def sort_keys(self:SessionManagementService) -> tuple: # Every key reads can sort by
