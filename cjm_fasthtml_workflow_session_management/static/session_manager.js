@@ -95,16 +95,29 @@
   // --- one request at a time -------------------------------------------------------------------------
   // The user's view lives server-side, so the manager's requests go out one by one, each after the answer to
   // the one before. F2 and Delete wait in the same line, so they act on the row the moves before them land on.
-  // A waiting request whose element an answer has since replaced is dropped by htmx, and the line moves on
-  // (htmx's own hx-sync queue would stall behind it and fire the rest on some later, unrelated request).
-  var inFlight = new WeakSet(), pending = 0, waiting = [];
+  // When an answer has replaced the element of a waiting request, its replacement (a sort header, a pager button)
+  // sends it instead; a row has no lasting identity (its place and its session may both have changed), so a
+  // click on one is dropped. Either way the line moves on: htmx's own hx-sync queue would stall behind a
+  // replaced element and fire the rest on some later, unrelated request.
+  var inFlight = new WeakSet(), pending = 0, waiting = [], releasing = false;
   function inLine(action) { if (pending || waiting.length) waiting.push(action); else action(); }
   function nextInLine() { while (!pending && waiting.length) waiting.shift()(); }  // a request sent sets `pending`
+  function replacementOf(elt) {
+    var sort = elt.dataset && elt.dataset.smSort, r = root();
+    if (sort) return r && r.querySelector('[data-sm-sort="' + cssId(sort) + '"]');
+    return elt.id && !/^sm-vc-row-/.test(elt.id) ? byId(elt.id) : null;
+  }
   document.addEventListener("htmx:confirm", function (e) {
-    if (!inRoot(e.detail.elt) || (!pending && !waiting.length)) return;
+    if (releasing || !inRoot(e.detail.elt) || (!pending && !waiting.length)) return;
     e.preventDefault();
-    var issue = e.detail.issueRequest;
-    waiting.push(function () { issue(true); });
+    var elt = e.detail.elt, issue = e.detail.issueRequest, type = e.detail.triggeringEvent ? e.detail.triggeringEvent.type : "click";
+    waiting.push(function () {
+      if (document.body.contains(elt)) { issue(true); return; }
+      var again = replacementOf(elt);
+      if (!again) return;
+      releasing = true;  // htmx readies swapped-in elements only as they settle: ready this one now, then send
+      try { htmx.process(again); htmx.trigger(again, type); } finally { releasing = false; }
+    });
   });
   document.addEventListener("htmx:beforeSend", function (e) {
     if (inRoot(e.detail.elt)) { inFlight.add(e.detail.xhr); pending++; }
