@@ -50,6 +50,12 @@ def oob(html, id_):
     return node
 
 
+def assert_unchanged(name, h, client, snap, sess):
+    "The database (rows and file bytes) and the user's HTTP session are as they were before `name`."
+    assert db_snapshot(h.db) == snap, f"{name}: database changed"
+    assert session_cookie(client) == sess, f"{name}: HTTP session changed"
+
+
 def assert_error_alert(r, status):
     "A 4xx whose body is an error alert, swapped into the alert area, with words in it."
     assert r.status_code == status, (r.status_code, r.text)
@@ -379,8 +385,7 @@ def test_mutations_without_proof_of_origin_are_refused(h, case):
         r = a.post(url, headers=REFUSED_HEADERS[case], **data)
         assert_error_alert(r, 403)
         assert "hx-redirect" not in r.headers, name
-        assert db_snapshot(h.db) == snap, f"{name}: database changed"
-        assert session_cookie(a.client) == sess, f"{name}: HTTP session changed"
+        assert_unchanged(name, h, a.client, snap, sess)
     assert a.list() == listed
 
 
@@ -491,8 +496,7 @@ def test_bad_input_is_refused_and_changes_nothing(h):
         else: r = a.post(url, **data)
         assert r.status_code == status, (name, r.status_code, r.text)
         assert_error_alert(r, status)
-        assert db_snapshot(h.db) == snap, f"{name}: database changed"
-        assert session_cookie(a.client) == sess, f"{name}: HTTP session changed"
+        assert_unchanged(name, h, a.client, snap, sess)
     assert a.list() == listed
 
 
