@@ -19,6 +19,7 @@ setup(
                  'License :: OSI Approved :: Apache Software License'],
     packages=find_packages(include=[lib, f'{lib}.*']),
     package_data={lib: ['static/*']},
-    install_requires=cfg['requirements'].split(), extras_require={'dev': cfg['dev_requirements'].split()},
+    install_requires=cfg['requirements'].split(), extras_require={'dev': cfg['dev_requirements'].split(),
+                                                   'postgres': cfg['postgres_requirements'].split()},
     entry_points={'nbdev': [f'{lib}={lib}._modidx:d']},
 )
