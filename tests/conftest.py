@@ -27,9 +27,9 @@ def pg_url():
     if url := os.environ.get("SM_TEST_PG_URL"):
         yield url
         return
-    try: server = start_server()
-    except Exception as e:
-        pytest.fail(f"the PostgreSQL test server could not start: {e}", pytrace=False)
+    try: server, reason = start_server(), None
+    except Exception as e: server, reason = None, f"{type(e).__name__}: {e}"
+    if server is None: pytest.fail(f"the PostgreSQL test server could not start: {reason}", pytrace=False)
     try: yield server.url
     finally: server.stop()
 

@@ -86,7 +86,7 @@ def step_key(step_id:str # Step identifier
     return f"_step_{step_id}"
 
 UPSERT_STEP = """
-INSERT INTO workflow_state AS w (flow_id, session_id, current_step) VALUES (%s, %s, %s)
+INSERT INTO workflow_state (flow_id, session_id, current_step) VALUES (%s, %s, %s)
 ON CONFLICT (flow_id, session_id) DO UPDATE SET current_step = excluded.current_step, updated_at = now()"""
 
 MERGE_STATE = """
