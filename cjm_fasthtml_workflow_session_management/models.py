@@ -4,18 +4,19 @@
 
 # %% auto #0
 __all__ = ['SessionEnricher', 'LabelGenerator', 'SORT_KEYS', 'MAX_SEARCH_LENGTH', 'EnrichedSessionSummary', 'check_state_path',
-           'ColumnSpec', 'SessionManagementUrls', 'SessionManagementResult', 'SessionPage', 'SessionListView']
+           'ColumnSpec', 'SessionManagementUrls', 'SessionManagementResult', 'SessionQuery', 'SessionPage',
+           'SessionListView']
 
 # %% ../nbs/models.ipynb #22d3c700
 import re
 from dataclasses import dataclass, field, asdict
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from cjm_workflow_state.state_store import SessionSummary
 
 # %% ../nbs/models.ipynb #3537ef67
-SessionEnricher = Callable[[SessionSummary, Dict[str, Any]], Dict[str, Any]]  # (summary, state) -> {field: display value}
-LabelGenerator = Callable[[SessionSummary, Dict[str, Any]], Optional[str]]    # (summary, state) -> label, or None for the default
+SessionEnricher = Callable[[Dict[str, Any]], Dict[str, str]]  # (state) -> {field: display value}
+LabelGenerator = Callable[[SessionSummary, Dict[str, Any]], Optional[str]]  # (summary, state) -> label, or None for the default
 
 # %% ../nbs/models.ipynb #b33d3e08
 @dataclass
@@ -84,12 +85,28 @@ class SessionManagementResult:
     resume_session: Callable[[Any, str], None]  # (sess, session_id) -> set active session ID in the HTTP session
 
 # %% ../nbs/models.ipynb #69fe8f16
+@dataclass(frozen=True)
+class SessionQuery:
+    "Which sessions a read returns, and in what order."
+    order_by: str = "updated_at"  # One of the service's sort keys
+    descending: bool = True  # Direction; newest first by default
+    search: str = ""  # Search text ("" = none): matches what the list shows, case- and accent-insensitively
+    steps: Tuple[str, ...] = ()  # Only sessions at these steps ("" stands for no step); () = any
+    updated_since: str = ""  # Only sessions updated at or after this UTC time ('YYYY-MM-DD HH:MM:SS'); "" = any
+    updated_before: str = ""  # Only sessions updated before this UTC time; "" = any
+    unlabelled: bool = False  # Only sessions without a stored label
+
+    @property
+    def filtered(self) -> bool: # Whether the query narrows the flow's sessions at all
+        return bool(self.search.strip() or self.steps or self.updated_since or self.updated_before or self.unlabelled)
+
 @dataclass
 class SessionPage:
     "One window of sessions and the number of sessions that match."
     total: int  # Sessions matching the query (all of the flow's when there is no search)
     offset: int  # Index of the first item within the full ordered list
     items: List[EnrichedSessionSummary] = field(default_factory=list)  # The window, in order
+    capped: bool = False  # True when counting stopped early: at least `total` sessions match
 
 # %% ../nbs/models.ipynb #7561d508
 SORT_KEYS = ("label", "step", "created_at", "updated_at", "size")  # Columns the service can sort by, in SQL

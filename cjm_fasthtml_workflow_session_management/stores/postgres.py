@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['SCHEMA_LOCK_KEY', 'TABLE_DDL', 'INDEX_DDL', 'SUMMARY_COLUMNS', 'SESSION_KEY', 'ORDER_COLUMNS', 'UPSERT_STEP',
-           'MERGE_STATE', 'MERGE_STEP_STATE', 'REMOVE_STEP_STATE', 'CONNECTION_KWARGS', 'create_table', 'state_json',
-           'utc_text', 'summary_from_row', 'order_clause', 'step_key', 'PostgresWorkflowStateStore']
+           'MERGE_STATE', 'MERGE_STEP_STATE', 'REMOVE_STEP_STATE', 'CONNECTION_KWARGS', 'log', 'SETUP_LOCK_KEY',
+           'REQUIRED_COLUMNS', 'create_table', 'state_json', 'utc_text', 'summary_from_row', 'order_clause', 'step_key',
+           'PostgresWorkflowStateStore', 'to_psycopg', 'PgConnection', 'unavailable', 'PostgresBackend', 'like_pattern']
 
 # %% ../../nbs/stores/postgres.ipynb #a1c0de02
 import json
@@ -291,3 +292,270 @@ def list_sessions(self:PostgresWorkflowStateStore,
     rows = self._fetchall(f"SELECT {SUMMARY_COLUMNS} FROM workflow_state WHERE flow_id = %s ORDER BY {order}",
                           (flow_id,))
     return [summary_from_row(flow_id, r) for r in rows]
+
+# %% ../../nbs/stores/postgres.ipynb #668944f2
+import logging
+import re
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Callable, Iterator, Sequence
+
+from psycopg.rows import dict_row
+from psycopg_pool import PoolTimeout
+
+from .errors import SessionStoreSchemaError, StoreUnavailableError
+
+log = logging.getLogger(__name__)
+SETUP_LOCK_KEY = 0x636A6D5F736D3032  # Advisory-lock key ("cjm_sm02") serialising the service's one-time set-up
+
+# %% ../../nbs/stores/postgres.ipynb #44ab01ac
+@lru_cache(maxsize=1024)
+def to_psycopg(sql:str # SQL with `?` placeholders
+    ) -> str: # The same with psycopg's `%s` (and literal `%` doubled)
+    "Rewrite the service's portable SQL for psycopg."
+    return sql.replace("%", "%%").replace("?", "%s")
+
+class PgConnection:
+    "A pooled psycopg connection that runs the service's `?`-style SQL and returns rows as dicts."
+    def __init__(self, raw:psycopg.Connection, hook:Optional[Callable[[str], None]]=None): self.raw, self.hook = raw, hook
+
+    def execute(self, sql:str, params:Sequence=()) -> psycopg.Cursor: # The cursor, for fetchone/fetchall/rowcount
+        if self.hook: self.hook(sql)
+        return self.raw.cursor(row_factory=dict_row).execute(to_psycopg(sql), tuple(params))
+
+    def executemany(self, sql:str, rows:Sequence[Sequence]) -> None:
+        if self.hook: self.hook(sql)
+        with self.raw.cursor() as cur: cur.executemany(to_psycopg(sql), list(rows))
+
+# %% ../../nbs/stores/postgres.ipynb #a18a7da1
+_TS = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+
+_TABLES = [
+    """CREATE TABLE IF NOT EXISTS sm2_flows (flow text PRIMARY KEY, sessions bigint NOT NULL DEFAULT 0,
+         trash bigint NOT NULL DEFAULT 0, changes bigint NOT NULL DEFAULT 0, recipe text NOT NULL DEFAULT '')""",
+    """CREATE TABLE IF NOT EXISTS sm2_steps (flow text NOT NULL, step text NOT NULL, sessions bigint NOT NULL,
+         PRIMARY KEY (flow, step))""",
+    """CREATE TABLE IF NOT EXISTS sm2_display (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, flow text NOT NULL,
+         sid text NOT NULL, version bigint NOT NULL DEFAULT 0, stale integer NOT NULL DEFAULT 1,
+         labelled integer NOT NULL DEFAULT 0, step text COLLATE "C" NOT NULL DEFAULT '',
+         created_at text COLLATE "C" NOT NULL DEFAULT '', updated_at text COLLATE "C" NOT NULL DEFAULT '',
+         size bigint NOT NULL DEFAULT 0, label text NOT NULL DEFAULT '', label_key text COLLATE "C" NOT NULL DEFAULT '',
+         step_title text NOT NULL DEFAULT '', step_key text COLLATE "C", fields text NOT NULL DEFAULT '{}',
+         sort_keys text NOT NULL DEFAULT '{}', search text NOT NULL DEFAULT '', UNIQUE (flow, sid))""",
+    "CREATE INDEX IF NOT EXISTS sm2_stale ON sm2_display (flow, seq) WHERE stale = 1",
+    "CREATE INDEX IF NOT EXISTS sm2_search_trgm ON sm2_display USING gin (search gin_trgm_ops)",
+    """CREATE TABLE IF NOT EXISTS sm2_trash (tid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, flow text NOT NULL,
+         sid text NOT NULL, batch text NOT NULL, deleted_at text COLLATE "C" NOT NULL, current_step text, state jsonb,
+         label text, created_at timestamptz, updated_at timestamptz, shown_label text NOT NULL DEFAULT '',
+         label_key text COLLATE "C" NOT NULL DEFAULT '', step_title text NOT NULL DEFAULT '', step_key text COLLATE "C",
+         fields text NOT NULL DEFAULT '{}', sort_keys text NOT NULL DEFAULT '{}', search text NOT NULL DEFAULT '')""",
+    "CREATE INDEX IF NOT EXISTS sm2_trash_when ON sm2_trash (flow, deleted_at, tid)",
+    "CREATE INDEX IF NOT EXISTS sm2_trash_sid ON sm2_trash (flow, sid)",
+    "CREATE INDEX IF NOT EXISTS sm2_trash_batch ON sm2_trash (batch)",
+]
+
+# %% ../../nbs/stores/postgres.ipynb #9df56bb3
+def _display_insert(rows:str) -> str: # SQL: display rows for the workflow_state rows of transition table `rows`
+    label = f"coalesce(nullif(r.label, ''), 'Session ' || substr({_TS.format('r.created_at')}, 1, 16))"
+    return (f"INSERT INTO sm2_display (flow, sid, labelled, step, created_at, updated_at, size, label, label_key, search) "
+            f"SELECT r.flow_id, r.session_id, (coalesce(r.label, '') <> '')::int, coalesce(r.current_step, ''), "
+            f"{_TS.format('r.created_at')}, {_TS.format('r.updated_at')}, octet_length(r.state::text), {label}, lower({label}), "
+            f"lower({label} || E'\\n' || r.session_id) FROM {rows} r")
+
+def _counts(parts:str) -> str: # SQL: adjust counts by the (flow_id, current_step, delta) rows of `parts`
+    return f"""
+    INSERT INTO sm2_flows AS f (flow, sessions, changes) SELECT flow_id, sum(delta), count(*) FROM ({parts}) c
+      GROUP BY flow_id ORDER BY flow_id ON CONFLICT (flow) DO UPDATE SET sessions = f.sessions + excluded.sessions,
+      changes = f.changes + excluded.changes;
+    INSERT INTO sm2_steps AS s (flow, step, sessions) SELECT flow_id, coalesce(current_step, ''), sum(delta) FROM ({parts}) c
+      GROUP BY 1, 2 HAVING sum(delta) <> 0 ORDER BY 1, 2 ON CONFLICT (flow, step) DO UPDATE SET sessions = s.sessions + excluded.sessions;"""
+
+_OLD, _NEW = "SELECT flow_id, current_step, -1 AS delta FROM o", "SELECT flow_id, current_step, 1 AS delta FROM n"
+
+# %% ../../nbs/stores/postgres.ipynb #03508f8e
+def _function(name:str, body:str) -> str: # SQL: a trigger function
+    return f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN {body} RETURN NULL; END $fn$"
+
+def _trigger(name:str, event:str, table:str, refs:str) -> str: # SQL: a statement trigger calling function `name`
+    return (f"CREATE OR REPLACE TRIGGER {name} AFTER {event} ON {table} REFERENCING {refs} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()")
+
+_MOVED = "NOT EXISTS (SELECT 1 FROM n WHERE n.flow_id = o.flow_id AND n.session_id = o.session_id)"
+_COPY = ("UPDATE sm2_display d SET labelled = (coalesce(n.label, '') <> '')::int, step = coalesce(n.current_step, ''), "
+         f"created_at = {_TS.format('n.created_at')}, updated_at = {_TS.format('n.updated_at')}, "
+         "size = octet_length(n.state::text), stale = 1, version = d.version + 1 FROM n WHERE d.flow = n.flow_id AND d.sid = n.session_id;")
+
+def _triggers() -> List[str]:
+    "Trigger functions and triggers that keep the display rows, counts and change numbers right for every writer."
+    gone = "DELETE FROM sm2_display d USING o WHERE d.flow = o.flow_id AND d.sid = o.session_id"
+    return [
+        _function("sm2_insert", f"{_display_insert('n')}; {_counts(_NEW)}"),
+        _function("sm2_delete", f"{gone}; {_counts(_OLD)}"),
+        _function("sm2_update", f"{gone} AND {_MOVED}; {_COPY} "
+                  f"{_display_insert('n')} WHERE NOT EXISTS (SELECT 1 FROM sm2_display d WHERE d.flow = r.flow_id AND d.sid = r.session_id); "
+                  f"{_counts(_OLD + ' UNION ALL ' + _NEW)}"),
+        _trigger("sm2_insert", "INSERT", "workflow_state", "NEW TABLE AS n"),
+        _trigger("sm2_delete", "DELETE", "workflow_state", "OLD TABLE AS o"),
+        _trigger("sm2_update", "UPDATE", "workflow_state", "OLD TABLE AS o NEW TABLE AS n"),
+        _function("sm2_trash_in", "INSERT INTO sm2_flows AS f (flow, trash, changes) SELECT flow, count(*), 1 FROM n GROUP BY flow "
+                  "ORDER BY flow ON CONFLICT (flow) DO UPDATE SET trash = f.trash + excluded.trash, changes = f.changes + 1;"),
+        _function("sm2_trash_out", "UPDATE sm2_flows f SET trash = f.trash - c.n, changes = f.changes + 1 FROM "
+                  "(SELECT flow, count(*) AS n FROM o GROUP BY flow) c WHERE f.flow = c.flow;"),
+        _trigger("sm2_trash_in", "INSERT", "sm2_trash", "NEW TABLE AS n"),
+        _trigger("sm2_trash_out", "DELETE", "sm2_trash", "OLD TABLE AS o"),
+    ]
+
+# %% ../../nbs/stores/postgres.ipynb #78d53422
+def _backfill() -> List[str]:
+    "Statements that fill the display and count tables from the sessions the database already holds."
+    return [_display_insert("(SELECT * FROM workflow_state ORDER BY created_at, session_id)"),
+            "INSERT INTO sm2_flows (flow, sessions) SELECT flow, count(*) FROM sm2_display GROUP BY flow",
+            "INSERT INTO sm2_steps (flow, step, sessions) SELECT flow, step, count(*) FROM sm2_display GROUP BY flow, step"]
+
+# %% ../../nbs/stores/postgres.ipynb #5a1c40bd
+def unavailable(e:Exception, conninfo:str) -> Optional[StoreUnavailableError]: # The error to raise instead, if the database is the problem
+    "Turn PostgreSQL's errors about the database itself (down, read-only, no rights, pool exhausted) into `StoreUnavailableError`."
+    where = re.sub(r"//[^@/]*@", "//", conninfo)  # never log a password
+    if isinstance(e, PoolTimeout): return StoreUnavailableError(f"The session database {where} is busy: no free connection ({e})")
+    if isinstance(e, (psycopg.errors.ReadOnlySqlTransaction, psycopg.errors.InsufficientPrivilege)):
+        return StoreUnavailableError(f"The session database {where} is read-only for this server: {e}")
+    if isinstance(e, psycopg.OperationalError): return StoreUnavailableError(f"The session database {where} cannot be reached: {e}")
+    return None
+
+# %% ../../nbs/stores/postgres.ipynb #74fb6d3c
+class PostgresBackend:
+    "The PostgreSQL side of the service: pooled connections, set-up, and the statements whose text is PostgreSQL's."
+    name = "postgres"
+    distinct = "IS DISTINCT FROM"  # SQL: the null-safe "differs from"
+    source_join = "w.flow_id = d.flow AND w.session_id = d.sid"  # SQL: the workflow_state row `w` of display row `d`
+    def __init__(self, store:PostgresWorkflowStateStore # The store whose pool the service shares
+                 ):
+        self.store, self.pool = store, store.pool
+        self.statement_hook: Optional[Callable[[str], None]] = None  # Called with each statement run, for tests
+
+    @contextmanager
+    def connection(self) -> Iterator[PgConnection]:
+        "A connection from the pool, returned on exit."
+        try:
+            with self.pool.connection() as raw: yield PgConnection(raw, self.statement_hook)
+        except (psycopg.Error, PoolTimeout) as e: raise unavailable(e, self.store.conninfo) or e
+
+    @contextmanager
+    def transaction(self, conn:PgConnection, write:bool=False) -> Iterator[PgConnection]:
+        "One REPEATABLE READ READ ONLY snapshot (reads) or one atomic write."
+        with conn.raw.transaction():
+            if not write: conn.raw.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield conn
+
+# %% ../../nbs/stores/postgres.ipynb #6106ab1c
+REQUIRED_COLUMNS = ("flow_id", "session_id", "current_step", "state", "label", "created_at", "updated_at")
+
+def _have(conn:PgConnection) -> set: # Names of the service's tables, indexes and triggers in the current schema
+    rows = conn.execute("SELECT c.relname AS name FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace "
+                        "AND c.relname LIKE 'sm2%' UNION SELECT t.tgname FROM pg_trigger t "
+                        "WHERE t.tgrelid = to_regclass('workflow_state') AND t.tgname LIKE 'sm2%'").fetchall()
+    return {r["name"] for r in rows}
+
+def _names(statements:Sequence[str]) -> set: # Names the CREATE statements create
+    found = [re.search(r"(?:IF NOT EXISTS|OR REPLACE TRIGGER) (\w+)", s) for s in statements]
+    return {m[1] for m in found if m}
+
+# %% ../../nbs/stores/postgres.ipynb #952e1986
+@patch
+def prepare(self:PostgresBackend,
+    ddl:Sequence[str]=() # Portable statements of the service (its sort indexes)
+) -> None:
+    "Check the table and create the service's objects once, under an advisory lock."
+    statements = [*_TABLES, *_triggers(), *ddl]
+    with self.connection() as conn:
+        cols = {r["column_name"] for r in conn.execute("SELECT column_name FROM information_schema.columns WHERE "
+                "table_schema = current_schema() AND table_name = 'workflow_state'").fetchall()}
+        if missing := [c for c in REQUIRED_COLUMNS if c not in cols]:
+            raise SessionStoreSchemaError(f"workflow_state lacks column(s) {missing}; is this a cjm-workflow-state database?")
+        if _names(statements) <= _have(conn): return
+        with conn.raw.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(?)", (SETUP_LOCK_KEY,))
+            fresh = "sm2_display" not in _have(conn)
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            for sql in statements: conn.execute(sql)
+            if fresh:
+                for sql in _backfill(): conn.execute(sql)
+                n = conn.execute("SELECT count(*) AS n FROM sm2_display").fetchone()["n"]
+                log.info("added the session manager's tables for %d existing sessions", n)
+
+@patch
+def tidy(self:PostgresBackend) -> None:
+    "Refresh the planner's statistics after a large rebuild."
+    with self.connection() as conn: conn.execute("ANALYZE sm2_display")
+
+# %% ../../nbs/stores/postgres.ipynb #74a85242
+@patch(as_prop=True)
+def source_columns(self:PostgresBackend) -> str: # SQL select list of a joined workflow_state row `w`
+    return (f"w.label AS label, w.current_step AS current_step, {_TS.format('w.created_at')} AS created_at, "
+            f"{_TS.format('w.updated_at')} AS updated_at, octet_length(w.state::text) AS size, w.state::text AS state")
+
+@patch
+def key_match(self:PostgresBackend, alias:str="") -> str: # SQL: the row `key_params` names
+    a = alias + "." if alias else ""
+    return f"{a}flow_id = ? AND {a}session_id = ?"
+
+@patch
+def key_params(self:PostgresBackend, flow:str, sid:str) -> tuple: return (flow, sid)  # Parameters of `key_match`
+
+@patch
+def keys_in(self:PostgresBackend, pairs_sql:str) -> str: # SQL: the workflow_state rows a SELECT of (flow, sid) names
+    return f"(flow_id, session_id) IN (SELECT p.flow, p.sid FROM ({pairs_sql}) AS p)"
+
+# %% ../../nbs/stores/postgres.ipynb #3aa3f26e
+@patch(as_prop=True)
+def insert_columns(self:PostgresBackend) -> str: # Column list of a full workflow_state insert
+    return "flow_id, session_id, current_step, state, label, created_at, updated_at"
+
+@patch
+def insert_values(self:PostgresBackend, row:str="") -> str: # SQL values for `insert_columns`, from a trash row or parameters
+    if row: return f"{row}.flow, {row}.sid, {row}.current_step, {row}.state, {row}.label, {row}.created_at, {row}.updated_at"
+    return "?, ?, ?, ?::jsonb, ?, (?::timestamp AT TIME ZONE 'UTC'), (?::timestamp AT TIME ZONE 'UTC')"
+
+@patch
+def insert_params(self:PostgresBackend, flow:str, sid:str, step:Optional[str], state_text:str, label:Optional[str],
+                  created_at:str, updated_at:str) -> tuple: # Parameters of `insert_values()`
+    return (flow, sid, step, state_text, label, created_at, updated_at)
+
+@patch(as_prop=True)
+def raw_columns(self:PostgresBackend) -> str: # SQL: `w`'s columns as stored, for a copy into the trash
+    return "w.current_step, w.state, w.label, w.created_at, w.updated_at"
+
+# %% ../../nbs/stores/postgres.ipynb #b1990e34
+@patch
+def json_text(self:PostgresBackend, column:str, key:str) -> str: # SQL: one key of a JSON object column, as "C" text
+    return f"((({column})::jsonb ->> '{key}') COLLATE \"C\")"
+
+@patch
+def ts_text(self:PostgresBackend, column:str) -> str: return _TS.format(column)  # SQL: a timestamptz as UTC text
+
+@patch
+def state_text(self:PostgresBackend, column:str) -> str: return f"{column}::text"  # SQL: a jsonb state as JSON text
+
+@patch
+def size_of(self:PostgresBackend, column:str) -> str: return f"coalesce(octet_length({column}::text), 0)"  # SQL: a state's size
+
+@patch
+def flow_term(self:PostgresBackend, by_index:bool=True) -> str: return "flow = ?"  # SQL: the display row's flow
+
+# %% ../../nbs/stores/postgres.ipynb #e893b28b
+def like_pattern(term:str # Folded search text
+    ) -> str: # LIKE pattern matching it literally as a substring (ESCAPE '\')
+    "Escape LIKE's wildcards, so `%` and `_` typed by a user match themselves."
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+@patch
+def search_match(self:PostgresBackend, term:str) -> tuple: # (predicate the trigram index answers, parameters)
+    return "search LIKE ? ESCAPE '\\'", [like_pattern(term)]
+
+@patch
+def search_count(self:PostgresBackend, term:str) -> tuple: # (FROM clause, predicate, parameters) for counting matches
+    return "sm2_display", "search LIKE ? ESCAPE '\\'", [like_pattern(term)]
+
+@patch
+def substring(self:PostgresBackend, term:str) -> tuple: # (predicate testing each row, parameters)
+    return "strpos(search, ?) > 0", [term]
