@@ -8,30 +8,44 @@ __all__ = ['SessionManagerHtmlIds']
 # %% ../nbs/html_ids.ipynb #b6a6dbd4
 class SessionManagerHtmlIds:
     "HTML ID constants for the workflow session management interface."
-    ROOT = "sm-root"                          # Outermost element of the embedded manager
-    HEADER = "sm-header"                      # Page header (icon, title, tabs)
-    TABS = "sm-tabs"                          # Cross-management tab row
-    TOOLBAR = "sm-toolbar"                    # Count, search box and New Session
-    SESSION_COUNT = "sm-count"                # Live session count
-    SEARCH_FORM = "sm-search-form"            # Form around the search box
-    SEARCH_INPUT = "sm-search"                # Search text input
-    NEW_SESSION_BTN = "sm-new-session"        # New Session button
-    LIST_CONTAINER = "sm-list"                # The session list: toolbar, body, dialogs
-    LIST_BODY = "sm-list-body"                # The part of the list that changes with the data
-    ALERT_AREA = "sm-alerts"                  # Feedback messages after every action
-    ICON_SPRITE = "sm-icons"                  # Hidden SVG sprite of the icons a page uses
-    DELETE_MODAL = "sm-delete-modal"          # Delete confirmation dialog
-    DELETE_MODAL_TITLE = "sm-delete-title"    # Heading that labels the delete dialog
-    DELETE_MODAL_BODY = "sm-delete-body"      # Confirmation text naming the session
-    DELETE_FORM = "sm-delete-form"            # Form posted by the delete confirm button
-    DELETE_SESSION_INPUT = "sm-delete-id"     # Hidden input carrying the id to delete
-    RENAME_MODAL = "sm-rename-modal"          # Rename dialog
-    RENAME_MODAL_TITLE = "sm-rename-title"    # Heading that labels the rename dialog
-    RENAME_FORM = "sm-rename-form"            # Form posted by the rename dialog
-    RENAME_INPUT = "sm-rename-input"          # Label text input of the rename dialog
-    RENAME_SESSION_INPUT = "sm-rename-id"     # Hidden input carrying the id to rename
-    DETAIL = "sm-detail"                      # Session detail view
-    VC_PREFIX = "sm-vc"                       # Prefix of the virtual collection's own ids
+    # The released names and values
+    VC_PREFIX = "wsm_sess"                        # Prefix of the list's collection ids (underscores: usable in JS names)
+    PAGE_CONTENT = "wsm-page-content"             # Root of the manager's page content
+    SESSION_LIST = "wsm-session-list"             # The session list: toolbar, body, dialogs
+    SESSION_DETAIL = "wsm-session-detail"         # The detail view of one session
+    TOOLBAR = "wsm-toolbar"                       # New Session, search, filters, count
+    NEW_SESSION_BTN = "wsm-new-session-btn"       # New Session button
+    RESUME_BTN = "wsm-resume-btn"                 # Resume button of the detail view
+    RENAME_BTN = "wsm-rename-btn"                 # Rename button of the detail view
+    DELETE_BTN = "wsm-delete-btn"                 # Delete button of the detail view
+    DELETE_MODAL = "wsm-delete-modal"             # Delete confirmation dialog
+    DELETE_MODAL_BODY = "wsm-delete-modal-body"   # Its text, naming what will be deleted
+    RENAME_MODAL = "wsm-rename-modal"             # Rename dialog
+    RENAME_MODAL_BODY = "wsm-rename-modal-body"   # Its form
+    RENAME_INPUT = "wsm-rename-input"             # Label input of the rename dialog
+    ALERT_AREA = "wsm-alert-area"                 # Notices after every action
+    ACTIVE_SESSION_BADGE = "wsm-active-session-badge"  # The "Active" badge on the viewer's active session
+
+    # Added since
+    HEADER = "wsm-header"                         # Page header (icon, title, tabs)
+    TABS = "wsm-tabs"                             # Cross-management tab row
+    SEARCH_INPUT = "wsm-search"                   # Search text input
+    SESSION_COUNT = "wsm-count"                   # Live count of the sessions shown
+    FILTERS = "wsm-filters"                       # Filter menu (steps, last activity, unlabelled)
+    FILTER_CHIPS = "wsm-filter-chips"             # The active filters, each removable
+    SELECTION_BAR = "wsm-selection"               # Count and actions of the selected sessions
+    LIST_BODY = "wsm-list-body"                   # The part of the list that changes with the data
+    PAGER = "wsm-pager"                           # Page controls
+    LIVE_STATUS = "wsm-live-status"               # "3 new sessions", "Offline, retrying"
+    ICON_SPRITE = "wsm-icons"                     # Hidden SVG sprite of the icons the page draws
+    DELETE_MODAL_TITLE = "wsm-delete-modal-title" # Heading of the delete dialog
+    DELETE_FORM = "wsm-delete-form"               # Form the delete dialog posts
+    RENAME_MODAL_TITLE = "wsm-rename-modal-title" # Heading of the rename dialog
+    RENAME_FORM = "wsm-rename-form"               # Form the rename dialog posts
+    RENAME_SESSION_INPUT = "wsm-rename-id"        # Hidden input: the session being renamed
+    HELP_MODAL = "wsm-help-modal"                 # Keyboard help dialog
+    IMPORT_MODAL = "wsm-import-modal"             # Import dialog
+    ROW_MENU = "wsm-row-menu"                     # The one menu of row actions, shown beside its row
 
     @staticmethod
     def as_selector(
