@@ -15,7 +15,7 @@ from cjm_fasthtml_daisyui.components.feedback.alert import alert_colors
 from ..html_ids import SessionManagerHtmlIds
 from ..models import SessionManagementUrls
 from .helpers import (
-    render_alert, render_icon_sprite, render_management_tabs, render_section_header)
+    SPRITE_STROKE, render_alert, render_icon_sprite, render_management_tabs, render_section_header)
 
 # %% ../../nbs/components/page_renderer.ipynb #f0a1b2c8
 MANAGER_ICONS = ("play", "pencil", "trash-2", "trash", "plus", "inbox", "chevrons-left", "chevron-left", "chevron-right",
@@ -46,17 +46,17 @@ def render_manager_root(
     *content:Any, # What the page shows below the header
     header:Any=None, # The page header
     icons:Iterable[str]=(), # Extra icons (page and tab icons) for the sprite
-    alert:Optional[Tuple[str, str]]=None, # (message, color) to show in the alert area on arrival
+    alert:Any=None, # An alert (`render_alert`) to show in the alert area on arrival
     urls:Optional[SessionManagementUrls]=None, # The manager's URLs, for the client script
 ) -> Any: # The manager's root element
     "Wrap manager content with the sprite, the alert area and what the client script needs."
-    templates = [Template(render_alert(message, alert_colors.error, sprite=True), data_wsm_error=kind)
-                 for kind, message in TRANSPORT_ERRORS.items()]
-    area = Div(render_alert(*alert, sprite=True) if alert else None, id=SessionManagerHtmlIds.ALERT_AREA,
+    template = Template(render_alert("", alert_colors.error, sprite=True), data_wsm_error="1")
+    area = Div(alert, id=SessionManagerHtmlIds.ALERT_AREA,
                aria_live="polite", cls="empty:hidden")
-    return Div(render_icon_sprite([*MANAGER_ICONS, *icons]), header, area, *content, *templates,
-               id=SessionManagerHtmlIds.PAGE_CONTENT, data_wsm_root="1", **(script_urls(urls) if urls else {}),
-               cls="flex flex-col gap-3 w-full min-w-0")
+    errors = {f"data_wsm_error_{kind}": message for kind, message in TRANSPORT_ERRORS.items()}
+    return Div(render_icon_sprite([*MANAGER_ICONS, *icons]), header, area, *content, template,
+               id=SessionManagerHtmlIds.PAGE_CONTENT, data_wsm_root="1", **(script_urls(urls) if urls else {}), **errors,
+               cls=f"flex flex-col gap-3 w-full min-w-0 {SPRITE_STROKE}")
 
 # %% ../../nbs/components/page_renderer.ipynb #f0a1b2d0
 def render_session_manager_page(
@@ -66,7 +66,7 @@ def render_session_manager_page(
     icon_name:str="layers", # Lucide icon name for the title
     tab_entries:Optional[List[Tuple[str, str, str, str]]]=None, # Cross-management tabs
     active_tab:str="sessions", # Currently active tab key
-    alert:Optional[Tuple[str, str]]=None, # (message, color) to show on arrival
+    alert:Any=None, # An alert (`render_alert`) to show on arrival
 ) -> Any: # Complete session manager page component
     "Render the complete session manager page with header and session list."
     icons = [icon_name, *(e[2] for e in tab_entries or ())]

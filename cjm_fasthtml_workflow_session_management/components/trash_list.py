@@ -5,33 +5,28 @@
 # %% auto #0
 __all__ = ['TRASH_COLUMNS', 'create_trash_cell_renderer']
 
-# %% ../../nbs/components/trash_list.ipynb #32f67d68
+# %% ../../nbs/components/trash_list.ipynb #b989e3b1
 from typing import Any, Callable
 
 from fasthtml.common import Button, Div, Span
-from cjm_fasthtml_daisyui.components.actions.button import btn, btn_sizes, btn_styles
 from cjm_fasthtml_virtual_collection.core.models import CellRenderContext, ColumnDef
 
 from ..utils import PLACEHOLDER, format_bytes
-from .helpers import join_cls, render_icon
-from .session_list import ICON_BTN, NARROW_HIDDEN, time_cell
+from .helpers import ft_svg_use
+from .session_list import time_cell
 
-# %% ../../nbs/components/trash_list.ipynb #ad4eb47e
-TRASH_COLUMNS = (ColumnDef("label", "Session", cell_cls="truncate"),
-                 ColumnDef("status", "Step", header_cls=join_cls("w-36", NARROW_HIDDEN), cell_cls=NARROW_HIDDEN),
-                 ColumnDef("deleted", "Deleted", header_cls="w-32"),
-                 ColumnDef("size", "Size", header_cls=join_cls("w-20 text-right", NARROW_HIDDEN), cell_cls=join_cls("n", NARROW_HIDDEN)),
-                 ColumnDef("actions", "", header_cls="w-40 max-sm:w-24"))  # The trash's columns
+# %% ../../nbs/components/trash_list.ipynb #782679b3
+TRASH_COLUMNS = (ColumnDef("label", "Session"), ColumnDef("status", "Step", header_cls="w-36"),
+                 ColumnDef("updated", "Deleted", header_cls="w-32"), ColumnDef("size", "Size", header_cls="w-20 text-right", cell_cls="n"),
+                 ColumnDef("actions", "", header_cls="w-40 max-sm:w-24"))  # The trash's columns (keys as the list's, so phones hide the same)
 
 def _trash_actions(item:Any) -> Any: # Restore and Delete forever
-    return Div(Button(render_icon("rotate-ccw"), Span("Restore", cls="max-sm:hidden"), type="button", aria_label=f"Restore “{item.label}”",
-                      data_wsm_action="restore", cls=join_cls(btn, btn_sizes.xs, "gap-1")),
-               Button(render_icon("trash-2"), type="button", aria_label=f"Delete “{item.label}” forever", title="Delete forever",
-                      data_wsm_action="purge", cls=ICON_BTN), cls="flex justify-end items-center gap-1")
+    return Div(Button("Restore", aria_label=f"Restore “{item.label}”", data_a="restore"),
+               Button(ft_svg_use("trash-2"), aria_label=f"Delete “{item.label}” forever", data_a="purge"))
 
 def create_trash_cell_renderer() -> Callable: # render_cell(item, ctx) for trash items
     "Cells of the trash's rows."
-    cells = {"label": lambda t: Span(t.label, data_wsm_label="1", title=t.label, cls="truncate"),
-             "status": lambda t: t.step_title or t.step or PLACEHOLDER, "deleted": lambda t: time_cell(t.deleted_at),
+    cells = {"label": lambda t: Div(Span(t.label, title=t.label)),
+             "status": lambda t: t.step_title or t.step or PLACEHOLDER, "updated": lambda t: time_cell(t.deleted_at),
              "size": lambda t: format_bytes(t.size), "actions": _trash_actions}
     return lambda item, ctx: cells[ctx.column.key](item)

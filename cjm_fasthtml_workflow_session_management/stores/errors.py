@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['SessionStoreSchemaError', 'StoreUnavailableError']
 
-# %% ../../nbs/stores/errors.ipynb #96a3f138
+# %% ../../nbs/stores/errors.ipynb #562723cd
 class SessionStoreSchemaError(RuntimeError):
     "The database is not a cjm-workflow-state store this service can manage."
 
