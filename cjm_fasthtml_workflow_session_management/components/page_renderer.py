@@ -39,8 +39,8 @@ def render_page_header(
 # %% ../../nbs/components/page_renderer.ipynb #f0a1b2c9
 def script_urls(urls:SessionManagementUrls) -> Dict[str, str]: # The URLs the client script calls, as data-* attributes
     names = ("list_sessions", "resume_session", "duplicate_session", "delete_sessions", "restore_sessions", "purge_trash",
-             "export_sessions", "changes", "rename_session")
-    return {f"data_wsm_{n}": getattr(urls, n) for n in names if getattr(urls, n, "")}
+             "export_sessions", "changes")
+    return {**{f"data_wsm_{n}": getattr(urls, n) for n in names if getattr(urls, n, "")}, "data_wsm_vc": f"{urls.prefix}/vc/"}
 
 def render_manager_root(
     *content:Any, # What the page shows below the header

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['init_live_router']
 
-# %% ../../nbs/routes/live.ipynb #a3aa3189
+# %% ../../nbs/routes/live.ipynb #20a881d1
 from typing import Any, Callable, Dict
 
 from fasthtml.common import JSONResponse, Response
@@ -13,7 +13,7 @@ from fasthtml.common import JSONResponse, Response
 from .kit import RouteKit, route
 from .manager import SessionManager
 
-# %% ../../nbs/routes/live.ipynb #d43cea28
+# %% ../../nbs/routes/live.ipynb #a6a608ce
 def init_live_router(
     m:SessionManager, # The manager
     kit:RouteKit, # The kit to declare the route on

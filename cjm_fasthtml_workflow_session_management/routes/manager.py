@@ -6,7 +6,7 @@
 __all__ = ['log', 'Ids', 'ACTIVE_SESSION_KEY', 'COLLECTION_ROUTES', 'COLUMN_SORTS', 'NOTICE_KEY', 'NOTICE_CHARS', 'MOVES',
            'build_urls', 'AwaitablePage', 'put_notice', 'take_notice', 'Window', 'SessionManager', 'session_of', 'oob']
 
-# %% ../../nbs/routes/manager.ipynb #a44b5e98
+# %% ../../nbs/routes/manager.ipynb #eb67e46c
 import logging
 import uuid
 from dataclasses import dataclass, field, replace
@@ -39,7 +39,7 @@ from .context import bind_request, request_or_current
 from .guard import BadInput, render_alert_oob
 from .view import VIEW_PARAMS, parse_view, to_query, view_query
 
-# %% ../../nbs/routes/manager.ipynb #8910111d
+# %% ../../nbs/routes/manager.ipynb #9654ff22
 log = logging.getLogger(__name__)
 Ids = SessionManagerHtmlIds
 ACTIVE_SESSION_KEY = "_workflow_session_id"  # HTTP-session key of the active workflow session (cjm-fasthtml-interactions' default)
@@ -58,14 +58,14 @@ def build_urls(
     urls = SessionManagementUrls(**{n: f"{p}/{n}" for n in names}, script=f"{p}/static/session_manager-{__version__}.js")
     return urls, VirtualCollectionUrls(**{n: f"{p}/vc/{n}" for n in COLLECTION_ROUTES})
 
-# %% ../../nbs/routes/manager.ipynb #2e0eab3c
+# %% ../../nbs/routes/manager.ipynb #b69debb6
 class AwaitablePage(SessionPage):
     "A SessionPage that is also awaitable (awaiting it gives itself)."
     def __await__(self):
         yield from ()
         return self
 
-# %% ../../nbs/routes/manager.ipynb #b570f127
+# %% ../../nbs/routes/manager.ipynb #92bf9552
 NOTICE_KEY, NOTICE_CHARS = "wsm:notice", 300  # Where the notice is kept; its longest text
 
 def put_notice(sess:Any, text:str, batch:Optional[str]=None) -> None:
@@ -80,7 +80,7 @@ def take_notice(sess:Any) -> Optional[Tuple[str, Optional[str]]]: # (text, batch
     batch = got.get("batch")
     return got["text"][:NOTICE_CHARS], batch if isinstance(batch, str) and batch.isalnum() else None
 
-# %% ../../nbs/routes/manager.ipynb #7bae38e2
+# %% ../../nbs/routes/manager.ipynb #bf73c15b
 @dataclass
 class Window:
     "What one read of a view gives the list."
@@ -117,7 +117,7 @@ def session_of(req:Any) -> Optional[dict]: # The request's HTTP session, or None
     try: return req.session if req is not None else None
     except AssertionError: return None
 
-# %% ../../nbs/routes/manager.ipynb #f1057b76
+# %% ../../nbs/routes/manager.ipynb #ad010be0
 _FIELDS = {"sort": "sort", "dir": "desc", "q": "q", "step": "steps", "age": "age", "unlabelled": "unlabelled",
            "start": "start", "rows": "rows", "trash": "trash"}  # Query parameter -> ListView field
 
@@ -146,7 +146,7 @@ def _page_number(self:SessionManager, raw:str, strict:bool) -> int: # A page num
     if n < 1 and strict: raise BadInput("The page number must be a whole number of 1 or more.")
     return max(1, n)
 
-# %% ../../nbs/routes/manager.ipynb #ed266820
+# %% ../../nbs/routes/manager.ipynb #89189074
 MOVES = ("up", "down", "page_up", "page_down", "first", "last")
 
 def _target(move:str, start:int, rows:int, cursor:int, total:int, capped:bool) -> Tuple[int, int]: # (start, cursor) after a move
@@ -160,7 +160,7 @@ def _target(move:str, start:int, rows:int, cursor:int, total:int, capped:bool) -
     c = max(0, cursor + step) if end is None else min(max(0, cursor + step), end - 1)
     return (c if c < start else c - rows + 1 if c >= start + rows else start), c
 
-# %% ../../nbs/routes/manager.ipynb #f8e1ec9d
+# %% ../../nbs/routes/manager.ipynb #bc4c5e7f
 @patch
 def _keyset(self:SessionManager, r:Any, query:Any, move:str, old_start:int, new_start:int, rows:int,
             first:Optional[str], last:Optional[str], matches:Optional[int]) -> Optional[list]: # The moved window by key, if it can
@@ -218,7 +218,7 @@ def _read_trash(self:SessionManager, view:ListView, cursor:int, move:Optional[st
     win.cursor = self._cursor(win, cursor, None)
     return win
 
-# %% ../../nbs/routes/manager.ipynb #4a156275
+# %% ../../nbs/routes/manager.ipynb #d5330ccb
 @patch
 def state_of(self:SessionManager, win:Window) -> VirtualCollectionState: # The window as the list components take it
     return VirtualCollectionState(window_start=win.view.start, visible_rows=win.view.rows, total_items=win.total, is_auto_mode=False,
@@ -256,7 +256,7 @@ def toolbar(self:SessionManager, win:Window) -> Any: # The toolbar of a window
     return render_session_toolbar(self.urls, win.total, v.q, self.filters(win), self.chips(v), win.trash_count, win.capped,
                                   v.trash, bool(v.steps or v.age or v.unlabelled))
 
-# %% ../../nbs/routes/manager.ipynb #84e98289
+# %% ../../nbs/routes/manager.ipynb #3d91c79c
 @patch
 def list_component(self:SessionManager, req:Any, win:Window) -> Any: # The whole list of a window
     return render_session_list(win.items, self.config, self.state_of(win), self.vc_ids, self.vc_btn_ids, self.vc_urls, self.urls,
@@ -290,7 +290,7 @@ def refresh_items(self:SessionManager, request:Any=None) -> AwaitablePage:
     win = self.read(self.page_view(request_or_current(request)))
     return AwaitablePage(win.total, win.view.start, win.items, win.capped)
 
-# %% ../../nbs/routes/manager.ipynb #1a6f573a
+# %% ../../nbs/routes/manager.ipynb #ffe8b9ad
 def oob(el:Any) -> Any: # `el`, marked to replace the element with its id, out of band
     el.attrs["hx-swap-oob"] = "true"
     return el
@@ -314,12 +314,14 @@ def answer(self:SessionManager,
     toolbar:bool=False, # Replace the whole toolbar (the view switched between sessions and trash)
     search:bool=False, # Replace the search box (the action changed the search text)
     new_button:bool=False, # Replace New Session (its request id was used)
+    body_only:bool=False, # Only the list body changed (a move, a sort)
 ) -> Any: # The out-of-band parts of the page that changed
     "What changed on the page, each part replacing its element."
     from fasthtml.common import Div
     v = win.view
     parts = [self.body(req, win)]
-    if toolbar: parts.append(self.toolbar(win))
+    if body_only: pass
+    elif toolbar: parts.append(self.toolbar(win))
     else:
         parts += [render_session_count(win.total, bool(v.q) or v.filtered, win.capped, v.trash), self.filters(win), self.chips(v)]
         if search: parts.append(render_search_box(self.urls, v.q))
@@ -327,7 +329,7 @@ def answer(self:SessionManager,
     area = Div(alert, id=Ids.ALERT_AREA, hx_swap_oob="innerHTML") if alert is not None else None
     return compact(*map(oob, parts), area)
 
-# %% ../../nbs/routes/manager.ipynb #960c59ef
+# %% ../../nbs/routes/manager.ipynb #0d660c97
 @patch
 def full_page(self:SessionManager, title:str, *content:Any) -> tuple: # A page in the host's layout
     header = render_page_header(self.page_title, self.page_icon, self.tab_entries, self.active_tab)
@@ -351,7 +353,7 @@ def detail_page(self:SessionManager, req:Any, session_id:str) -> Tuple[tuple, in
                render_session_delete_modal(self.urls, self.service.trash_days), render_help_modal(), render_list_scripts(self.urls))
     return self.full_page(f"{item.resolved_label} · {self.page_title}", content, *dialogs), 200
 
-# %% ../../nbs/routes/manager.ipynb #55278242
+# %% ../../nbs/routes/manager.ipynb #8bc8b4c4
 def _cursor_param(params:Any) -> int: # The focused row the page sent (-1 when none or malformed)
     raw = params.get("cursor")
     return int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 13 else -1
@@ -371,9 +373,27 @@ def respond(self:SessionManager,
     view = view or self.view_of(params)
     shown = parse_view(ImmutableMultiDict(parse_qsl(params.get("view") or "")), self.sort_keys, self.visible_rows)
     win = self.read(view, _cursor_param(params), focus, move, params.get("first"), params.get("last"))
-    return self.answer(req, win, alert, toolbar=shown.trash != view.trash, search=search, new_button=new_button)
+    if params.get("live") == "1" and alert is None: return self.live_answer(req, win, params)
+    # A move or a sort changes only the list body; an action or a new search or filter changes the counts too
+    narrowed = (shown.q, shown.steps, shown.age, shown.unlabelled) != (view.q, view.steps, view.age, view.unlabelled)
+    full = alert is not None or narrowed or search or new_button or "view" not in params
+    return self.answer(req, win, alert, toolbar=shown.trash != view.trash, search=search, new_button=new_button, body_only=not full)
 
-# %% ../../nbs/routes/manager.ipynb #c1f89e5a
+@patch
+def live_answer(self:SessionManager, req:Any, win:Window, params:Any) -> Any: # The answer to a page noticing a change
+    "Refresh the rows in place when they are the same ones in the same order; else say what changed and let the user choose."
+    from fasthtml.common import Button, Div, Span
+    ids, shown = [i.session_id for i in win.items], [i for i in (params.get("shown") or "").split(",") if i]
+    if ids == shown or not shown: return self.answer(req, win)
+    before = int(params["total"]) if (params.get("total") or "").isdigit() else win.total
+    news = win.total - before
+    text = f"{news:,} new session{'' if news == 1 else 's'}" if news > 0 else "The list has changed"
+    status = Div(Span(text), Button("Show", type="button", data_wsm_show="1", cls="btn btn-xs btn-primary"),
+                 id=Ids.LIVE_STATUS, aria_live="polite", cls="flex items-center gap-2 text-sm")
+    v = win.view
+    return compact(oob(render_session_count(win.total, bool(v.q) or v.filtered, win.capped, v.trash)), oob(status))
+
+# %% ../../nbs/routes/manager.ipynb #5f4d7f94
 @patch
 def detail_answer(self:SessionManager, req:Any, session_id:str, alert:Any) -> Any: # The detail view after a change to it
     "The detail view and the page title again (out of band), with the notice."

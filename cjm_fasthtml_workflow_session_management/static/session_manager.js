@@ -1,193 +1,559 @@
-// Client script of cjm-fasthtml-workflow-session-management: keyboard, dialogs, focus and error alerts.
-// Loaded once per page. It builds no HTML and holds no data: sessions are read from the DOM
-// (`data-session-id`, the label link's textContent) and written only as input values and textContent.
+// Client script of cjm-fasthtml-workflow-session-management: keyboard, focus, selection, dialogs, the URL view,
+// and staying live. Loaded once per page. It builds no HTML: it reads sessions and URLs from the DOM
+// (`data-*` attributes, `textContent`) and writes only attributes, input values and `textContent`.
 (function () {
   "use strict";
-  if (window.smSessionManagerLoaded) return;
-  window.smSessionManagerLoaded = true;
+  if (window.wsmSessionManagerLoaded) return;
+  window.wsmSessionManagerLoaded = true;
 
-  var NAV_KEYS = { ArrowUp: "nav-up", ArrowDown: "nav-down", PageUp: "nav-page-up", PageDown: "nav-page-down",
-                   Home: "nav-first", End: "nav-last" };
-  var returnTo = null;  // session id whose row gets focus back when a dialog closes
-
+  // --- where things are ------------------------------------------------------------------------------
   function byId(id) { return document.getElementById(id); }
-  function root() { return byId("sm-root"); }
-  function inRoot(el) { var r = root(); return !!(r && el && r.contains(el)); }
-  function cssId(id) { return window.CSS && CSS.escape ? CSS.escape(id) : id.replace(/["\\]/g, "\\$&"); }
-
-  // The session an element belongs to: the nearest ancestor holding a [data-session-id] (a row, or the detail view).
-  function sessionOf(el) {
-    for (var node = el; node && node !== document.body; node = node.parentElement) {
-      var holder = node.matches("[data-session-id]") ? node : node.querySelector("[data-session-id]");
-      if (holder) {
-        var label = holder.querySelector("[data-sm-label]") || holder;
-        return { id: holder.dataset.sessionId, label: label.textContent.trim(), holder: holder };
-      }
+  function root() { return document.querySelector("[data-wsm-root]"); }
+  function inRoot(el) { var r = root(); return !!(r && el && el.nodeType === 1 && r.contains(el)); }
+  function body() { return byId("wsm-list-body"); }
+  function rows() { var b = body(); return b ? Array.prototype.slice.call(b.querySelectorAll("tbody tr[data-session-id]")) : []; }
+  function openDialog() { return document.querySelector("dialog[data-wsm-dialog][open]"); }
+  function url(name) { var r = root(); return r ? r.getAttribute("data-wsm-" + name) : null; }
+  function rowOf(el) { return el && el.closest ? el.closest("tr[data-session-id]") : null; }
+  function labelOf(row) {
+    var holder = row && (row.querySelector("th a, th span") || row.querySelector("[data-wsm-label]"));
+    return holder ? holder.textContent.trim() : "";
+  }
+  function indexOf(row) { return parseInt(row.getAttribute("aria-rowindex"), 10) - 2; }
+  function detail() { return byId("wsm-session-detail"); }
+  function sessionOf(el) {  // {id, label} of the row or detail view an element belongs to
+    var row = rowOf(el);
+    if (row) return { id: row.dataset.sessionId, label: labelOf(row), row: row };
+    var d = detail();
+    if (d && d.dataset.sessionId && (!el || d.contains(el) || !rowOf(el))) {
+      var h = d.querySelector("[data-wsm-label]");
+      return { id: d.dataset.sessionId, label: h ? h.textContent.trim() : "", row: null };
     }
     return null;
   }
-  function cursorSession() {
-    var marker = root() && root().querySelector("[data-sm-cursor]");
-    return marker ? sessionOf(marker) : null;
+  function requestId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID().replace(/-/g, "");
+    return (Date.now().toString(36) + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2)).slice(0, 32);
   }
-  // The element to focus for a session: its list row, or the holder itself (detail view).
-  function focusTarget(holder) {
-    return holder.closest('[id^="sm-vc-row-"]:not([id*="-col-"])') || holder;
-  }
-  function focusSession(id) {
-    var holder = id && root() && root().querySelector('[data-session-id="' + cssId(id) + '"]');
-    var s = holder ? { holder: holder } : cursorSession();
-    if (!s) return;
-    var target = focusTarget(s.holder);
-    if (!target.hasAttribute("tabindex")) target.tabIndex = -1;
-    target.focus();
-  }
-  function click(id) { var b = byId(id); if (b) b.click(); }
 
-  // --- dialogs ---------------------------------------------------------------------------------------
-  function openDialog(dialog, session) {
-    returnTo = session.id;
-    dialog.showModal();
+  // --- the view: it lives in the list body's data-view and in the address bar ---------------------------
+  var VIEW_PARAMS = ["sort", "dir", "q", "step", "age", "unlabelled", "start", "rows", "trash"];
+  function currentView() { var b = body(); return b ? b.dataset.view || "" : ""; }
+  function viewOfLocation() {
+    var params = new URLSearchParams(location.search), out = new URLSearchParams();
+    params.forEach(function (v, k) { if (VIEW_PARAMS.indexOf(k) >= 0) out.append(k, v); });
+    return out.toString();
   }
-  function openRename(session) {
-    var dialog = byId("sm-rename-modal"), input = byId("sm-rename-input");
-    if (!dialog || !session) return;
-    byId("sm-rename-id").value = session.id;
-    input.value = session.label;
-    openDialog(dialog, session);
+  function locationWithView(view) {
+    var params = new URLSearchParams(location.search), kept = new URLSearchParams();
+    params.forEach(function (v, k) { if (VIEW_PARAMS.indexOf(k) < 0) kept.append(k, v); });
+    new URLSearchParams(view).forEach(function (v, k) { kept.append(k, v); });
+    var q = kept.toString();
+    return location.pathname + (q ? "?" + q : "") + location.hash;
+  }
+  var historyMode = "push";  // how the next list answer records its view: "push", "replace" or "none"
+  function recordView() {
+    var b = body();
+    if (!b || b.dataset.view === undefined || detail()) return;
+    var view = b.dataset.view;
+    if (view !== viewOfLocation() && historyMode !== "none") {
+      history[historyMode === "replace" ? "replaceState" : "pushState"]({ wsmView: view }, "", locationWithView(view));
+    }
+    historyMode = "push";
+  }
+  window.addEventListener("popstate", function () {
+    if (!body() || viewOfLocation() === currentView()) return;
+    historyMode = "none";
+    request("GET", url("list-sessions"), { view: viewOfLocation() || "start=0" });  // an empty value would not be sent
+  });
+
+  // --- requests ----------------------------------------------------------------------------------------
+  // Every request from the manager carries the view the list shows and the focused row, unless it says
+  // otherwise; a move carries the ids of the window's first and last rows (the server reads from them).
+  // Keys that act on what the list shows wait for the answers on their way, then act on what those show
+  var pending = 0, waiting = [], inFlight = new WeakSet();
+  function whenIdle(action) { if (pending) waiting.push(action); else action(); }
+  function drain() { while (!pending && waiting.length) waiting.shift()(); }
+  function request(verb, to, values, source) {
+    if (to) htmx.ajax(verb, to, { source: source || body() || root(), values: values || {}, swap: "none" });
+  }
+  function move(name, source) {
+    historyMode = "replace";
+    request("GET", url("vc") + "nav_" + name, {}, source);
+  }
+  function mentions(elt, name) {  // whether the control sending a request sets `name` itself (a form's inputs count even unchecked)
+    var form = elt && (elt.tagName === "FORM" ? elt : elt.closest && elt.closest("form"));
+    return !!(form && form.querySelector("[name='" + name + "']")) || (elt && elt.getAttribute && elt.getAttribute("name") === name);
+  }
+  function has(params, name) { return params.has ? params.has(name) : name in params; }  // htmx 2 gives a FormData proxy
+  document.addEventListener("htmx:configRequest", function (e) {
+    var elt = e.detail.elt, p = e.detail.parameters;
+    if (!inRoot(elt)) return;
+    var view = currentView();
+    if (!has(p, "view") && body()) p.view = view;
+    var cur = cursorRow();
+    if (!has(p, "cursor") && cur) p.cursor = String(indexOf(cur));
+    var rs = rows();
+    if (rs.length && !has(p, "first")) { p.first = rs[0].dataset.sessionId; p.last = rs[rs.length - 1].dataset.sessionId; }
+    if (!has(p, "request_id") && e.detail.verb !== "get" && !mentions(elt, "request_id")) p.request_id = requestId();
+    var s = sessionOf(elt);
+    if (s && !has(p, "session_id") && !mentions(elt, "session_id") && elt.closest("tr[data-session-id], #wsm-session-detail")) p.session_id = s.id;
+    if (detail() && !has(p, "context")) p.context = "detail";
+  });
+  // Busy while a request is on its way: the control is disabled and says so (aria-busy)
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var elt = e.detail.elt;
+    if (!inRoot(elt)) return;
+    inFlight.add(e.detail.xhr); pending++;
+    if (!elt.matches("button, input, select")) return;
+    elt.setAttribute("aria-busy", "true");
+    if (elt.tagName === "BUTTON" && !elt.disabled) { elt.disabled = true; elt.dataset.wsmBusy = "1"; }
+  });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var elt = e.detail.elt;
+    if (inFlight.delete(e.detail.xhr)) { pending--; setTimeout(drain, 40); }  // after the answer has settled (htmx settles in 20 ms)
+    if (!elt || !elt.removeAttribute) return;
+    elt.removeAttribute("aria-busy");
+    if (elt.dataset && elt.dataset.wsmBusy) { delete elt.dataset.wsmBusy; elt.disabled = false; }
+    var dialog = elt.closest && elt.closest("dialog[data-wsm-dialog]");
+    var ok = e.detail.successful || (e.detail.xhr && e.detail.xhr.status === 404);
+    if (dialog && dialog.open && ok) dialog.close();
+  });
+  // The manager answers bad input with a 4xx (and an unavailable database with a 503) whose body is an alert: show it
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var status = e.detail.xhr.status;
+    if (inRoot(e.detail.elt) && status >= 400 && (status < 500 || status === 503)) { e.detail.shouldSwap = true; e.detail.isError = false; }
+  });
+  function showError(kind) {
+    var r = root(), t = r && r.querySelector("template[data-wsm-error]"), area = byId("wsm-alert-area");
+    if (!t || !area) return;
+    var alert = t.content.cloneNode(true);
+    alert.querySelector("span").textContent = r.getAttribute("data-wsm-error-" + kind) || "";
+    area.replaceChildren(alert);
+  }
+  document.addEventListener("htmx:sendError", function (e) { if (inRoot(e.detail.elt)) showError("network"); });
+  document.addEventListener("htmx:responseError", function (e) {
+    if (inRoot(e.detail.elt) && e.detail.xhr.status >= 500 && e.detail.xhr.status !== 503) showError("server");
+  });
+
+  // --- the cursor: one focused row, the only one in the tab order --------------------------------------
+  function cursorRow() { var b = body(); return b && b.querySelector("tbody tr[aria-current]"); }
+  function setCursor(row, focus) {
+    rows().forEach(function (r) {
+      var on = r === row;
+      if (on) r.setAttribute("aria-current", "true"); else r.removeAttribute("aria-current");
+      r.tabIndex = on ? 0 : -1;
+      r.querySelectorAll("a, button, input").forEach(function (c) { c.tabIndex = on ? 0 : -1; });
+    });
+    if (row && focus) row.focus();
+  }
+  function focusList() {  // after the list changed under the user: the cursor row, or New Session when the list is empty
+    var row = cursorRow() || rows()[0];
+    if (row) setCursor(row, true);
+    else { var n = byId("wsm-new-session-btn"); if (n) n.focus(); }
+  }
+  document.addEventListener("focusin", function (e) {
+    var row = rowOf(e.target);
+    if (row && inRoot(row) && row !== cursorRow()) setCursor(row, false);
+  });
+
+  // --- after every swap ----------------------------------------------------------------------------------
+  var focusWasInList = false, filtersOpen = false;
+  document.addEventListener("htmx:beforeSwap", function () {
+    var b = body(), a = document.activeElement;
+    focusWasInList = !!(b && a && (b.contains(a) || a === document.body));
+    var f = byId("wsm-filters");
+    filtersOpen = !!(f && f.open);
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var b = body();
+    if (!b) return;
+    setCursor(cursorRow(), false);
+    applySelection();
+    var f = byId("wsm-filters");
+    if (f && filtersOpen) f.open = true;
+    if (b.dataset.changes) lastChanges = b.dataset.changes;
+    recordView();
+    if (!openDialog() && (focusWasInList || document.activeElement === document.body)) focusList();
+    focusWasInList = false;
+  });
+
+  // --- selection: kept in the page, so it survives moves, pages and sorts --------------------------------
+  var selected = new Map(), allMatching = null, anchor = null;  // id -> label; {view, total} when every match is selected
+  function filterKey(view) {
+    var p = new URLSearchParams(view);
+    ["start", "rows", "sort", "dir"].forEach(function (k) { p.delete(k); });
+    return p.toString();
+  }
+  function applySelection() {
+    if (allMatching && filterKey(currentView()) !== allMatching.filters) allMatching = null;
+    rows().forEach(function (r) {
+      var on = !!allMatching || selected.has(r.dataset.sessionId), box = r.querySelector("td input[type=checkbox]");
+      if (box) box.checked = on;
+      r.setAttribute("aria-selected", on ? "true" : "false");
+    });
+    var page = body() && body().querySelector("[data-wsm-select-page]"), rs = rows();
+    if (page) page.checked = rs.length > 0 && rs.every(function (r) { return r.getAttribute("aria-selected") === "true"; });
+    showSelectionBar();
+  }
+  function showSelectionBar() {
+    var bar = byId("wsm-selection"), b = body();
+    if (!bar || !b) return;
+    var n = allMatching ? allMatching.total : selected.size, total = b.dataset.total || "0";
+    bar.hidden = n === 0;
+    var count = bar.querySelector("[data-wsm-fill=selected]"), all = bar.querySelector("[data-wsm-select-all]");
+    if (count) count.textContent = (allMatching ? "All " : "") + n.toLocaleString() + " selected";
+    if (all) {
+      all.hidden = !!allMatching || selected.size >= parseInt(total, 10);
+      all.textContent = "Select all " + parseInt(total, 10).toLocaleString() + (b.dataset.capped ? "+" : "") + " matching";
+    }
+  }
+  function toggle(row, on) {
+    if (allMatching) { allMatching = null; rows().forEach(function (r) { selected.set(r.dataset.sessionId, labelOf(r)); }); }
+    if (on === undefined) on = !selected.has(row.dataset.sessionId);
+    if (on) selected.set(row.dataset.sessionId, labelOf(row)); else selected.delete(row.dataset.sessionId);
+    anchor = row;
+  }
+  function selectRange(to) {
+    var rs = rows(), a = rs.indexOf(anchor), b = rs.indexOf(to);
+    if (a < 0) { toggle(to, true); return; }
+    rs.slice(Math.min(a, b), Math.max(a, b) + 1).forEach(function (r) { selected.set(r.dataset.sessionId, labelOf(r)); });
+  }
+  function clearSelection() { selected.clear(); allMatching = null; anchor = null; applySelection(); }
+  function selection() {  // what a bulk action acts on: {ids, labels} or {all: true}
+    if (allMatching) return { all: true, count: allMatching.total, labels: [] };
+    return { ids: Array.from(selected.keys()), labels: Array.from(selected.values()), count: selected.size };
+  }
+
+  // --- dialogs -----------------------------------------------------------------------------------------
+  var returnFocus = null;
+  function show(dialog, from) { returnFocus = from || document.activeElement; dialog.showModal(); }
+  document.addEventListener("close", function (e) {
+    if (!e.target.matches || !e.target.matches("dialog[data-wsm-dialog]")) return;
+    var back = returnFocus;
+    returnFocus = null;
+    var row = back && back.dataset && back.dataset.sessionId && document.querySelector('tr[data-session-id="' + CSS.escape(back.dataset.sessionId) + '"]');
+    if (row) setCursor(row, true);
+    else if (back && document.body.contains(back)) back.focus();
+    else focusList();
+  }, true);
+  function openRename(s, from) {
+    var dialog = byId("wsm-rename-modal"), input = byId("wsm-rename-input");
+    if (!dialog || !s) return;
+    byId("wsm-rename-id").value = s.id;
+    input.value = s.label;
+    show(dialog, from || s.row);
     input.select();
   }
-  function openDelete(session) {
-    var dialog = byId("sm-delete-modal");
-    if (!dialog || !session) return;
-    byId("sm-delete-id").value = session.id;
-    dialog.querySelector("[data-sm-fill=label]").textContent = session.label;
-    openDialog(dialog, session);
+  function fillDeleteForm(form, fields) {
+    form.replaceChildren();
+    Object.keys(fields).forEach(function (name) {
+      [].concat(fields[name]).forEach(function (value) {
+        var input = document.createElement("input");
+        input.type = "hidden"; input.name = name; input.value = value;
+        form.appendChild(input);
+      });
+    });
   }
-  document.addEventListener("close", function (e) {
-    if (e.target.matches && e.target.matches("dialog[data-sm-dialog]")) {
-      var id = returnTo;
-      returnTo = null;
-      focusSession(id);
+  function openDelete(what, from, kind) {  // what: {ids, labels, count} or {all, count}
+    var dialog = byId("wsm-delete-modal");
+    if (!dialog || !what || !what.count) return;
+    var form = byId("wsm-delete-form"), confirm = dialog.querySelector("[data-wsm-confirm]");
+    var names = what.labels.slice(0, 3).map(function (l) { return "“" + l + "”"; }).join(", ");
+    var label = what.all ? "all " + what.count.toLocaleString() + " matching sessions"
+      : what.count === 1 ? what.labels[0] : what.count.toLocaleString() + " sessions (" + names + (what.count > 3 ? ", …" : "") + ")";
+    dialog.querySelector("[data-wsm-fill=label]").textContent = label;
+    var purge = kind === "purge";
+    dialog.querySelector("h3").textContent = purge ? "Delete forever?" : "Delete sessions?";
+    var note = dialog.querySelector("[data-wsm-fill=note]");
+    if (!note.dataset.text) note.dataset.text = note.textContent;
+    note.textContent = purge ? "This cannot be undone." : note.dataset.text;
+    fillDeleteForm(form, Object.assign(what.all ? { all: "1", view: currentView() } : { session_id: what.ids },
+                                       { request_id: requestId() }, detail() ? { context: "detail" } : {}));
+    confirm.setAttribute("hx-post", purge ? url("purge-trash") : url("delete-sessions"));
+    htmx.process(confirm);
+    show(dialog, from);
+  }
+  function oneSession(s) { return s ? { ids: [s.id], labels: [s.label], count: 1 } : null; }
+  function openHelp() { var d = byId("wsm-help-modal"); if (d) show(d); }
+
+  // --- the row menu ------------------------------------------------------------------------------------
+  var menuFor = null;
+  function openMenu(button) {
+    var menu = byId("wsm-row-menu"), s = sessionOf(button);
+    if (!menu || !s) return;
+    menuFor = { session: s, button: button };
+    menu.setAttribute("aria-label", "Actions for “" + s.label + "”");
+    menu.querySelectorAll("[data-wsm-action]").forEach(function (item) {
+      item.setAttribute("aria-label", item.textContent.trim() + " “" + s.label + "”");
+    });
+    var box = button.getBoundingClientRect();
+    menu.style.position = "fixed";
+    menu.style.margin = "0";
+    menu.style.top = Math.min(box.bottom + 4, window.innerHeight - 240) + "px";
+    menu.style.left = Math.max(8, box.right - 176) + "px";
+    menu.showPopover();
+    var first = menu.querySelector("[role=menuitem]");
+    if (first) first.focus();
+  }
+  document.addEventListener("toggle", function (e) {
+    if (e.target.id === "wsm-row-menu" && e.newState === "closed" && menuFor) {
+      var back = menuFor.button;
+      setTimeout(function () { if (document.body.contains(back) && !openDialog()) back.focus(); }, 0);
     }
   }, true);
 
-  // --- clicks ----------------------------------------------------------------------------------------
+  // --- actions on a session ------------------------------------------------------------------------------
+  function act(action, s, from) {
+    if (!s) return;
+    if (action === "resume") request("POST", url("resume-session"), { session_id: s.id }, from);
+    else if (action === "rename") openRename(s, from);
+    else if (action === "delete") openDelete(oneSession(s), from);
+    else if (action === "duplicate") request("POST", url("duplicate-session"), { session_id: s.id }, from);
+    else if (action === "export") download({ session_id: [s.id] });
+    else if (action === "restore") request("POST", url("restore-sessions"), { session_id: s.id }, from);
+    else if (action === "purge") openDelete(oneSession(s), from, "purge");
+  }
+  function download(fields) {
+    var params = new URLSearchParams();
+    Object.keys(fields).forEach(function (k) { [].concat(fields[k]).forEach(function (v) { params.append(k, v); }); });
+    window.location.assign(url("export-sessions") + "?" + params.toString());
+  }
+  function bulk(kind, from) {
+    var what = selection();
+    if (kind === "purge-all") { openDelete({ all: true, count: parseInt(body().dataset.total, 10), labels: [] }, from, "purge"); return; }
+    if (!what.count) return;
+    if (kind === "delete") openDelete(what, from);
+    else if (kind === "purge") openDelete(what, from, "purge");
+    else if (kind === "export") download(what.all ? { all: "1", view: currentView() } : { session_id: what.ids });
+    else if (kind === "restore") request("POST", url("restore-sessions"), what.all ? { all: "1" } : { session_id: what.ids }, from);
+  }
+
+  // --- clicks --------------------------------------------------------------------------------------------
   document.addEventListener("click", function (e) {
     var t = e.target;
-    if (t.matches && t.matches("dialog[data-sm-dialog]")) { t.close(); return; }  // a click on the backdrop
-    var closer = t.closest("[data-sm-close]");
-    if (closer) { closer.closest("dialog").close(); return; }
-    var clear = t.closest("[data-sm-clear-search]");
-    if (clear && inRoot(clear)) {
-      var box = byId("sm-search");
-      box.value = "";
-      htmx.trigger(box, "search");
-      box.focus();
+    if (!t.closest) return;
+    if (t.matches("dialog[data-wsm-dialog]")) { t.close(); return; }  // a click on the backdrop
+    if (t.closest("[data-wsm-close]")) { t.closest("dialog").close(); return; }
+    if (!inRoot(t)) return;
+    var el;
+    if ((el = t.closest("[data-wsm-dismiss]"))) { var alert = el.closest("[role=alert], [role=status]"); if (alert) alert.remove(); return; }
+    if ((el = t.closest("[data-sort]"))) { request("GET", url("list-sessions"), { sort: el.dataset.sort, dir: el.dataset.dir, start: "0" }, el); return; }
+    if ((el = t.closest("[data-move]"))) { if (!el.disabled) move(el.dataset.move, el); return; }
+    if ((el = t.closest("[data-wsm-show]"))) { byId("wsm-live-status").replaceChildren(); request("GET", url("list-sessions"), {}, el); return; }
+    if ((el = t.closest("[data-wsm-open=help]"))) { openHelp(); return; }
+    if ((el = t.closest("[data-wsm-bulk]"))) { bulk(el.dataset.wsmBulk, el); return; }
+    if ((el = t.closest("[data-wsm-select-all]"))) {
+      allMatching = { filters: filterKey(currentView()), total: parseInt(body().dataset.total, 10) };
+      applySelection(); return;
+    }
+    if ((el = t.closest("[data-wsm-clear]"))) { clearSelection(); return; }
+    if ((el = t.closest("[data-wsm-select-page]"))) {
+      rows().forEach(function (r) { toggle(r, el.checked); }); applySelection(); return;
+    }
+    if ((el = t.closest("#wsm-row-menu [data-wsm-action]"))) {
+      var target = menuFor && menuFor.session;
+      byId("wsm-row-menu").hidePopover();
+      act(el.dataset.wsmAction, target, menuFor && menuFor.button);
       return;
     }
-    var action = t.closest("[data-sm-action]");
-    if (!action || !inRoot(action)) return;
-    if (action.dataset.smAction === "rename") openRename(sessionOf(action));
-    else if (action.dataset.smAction === "delete") openDelete(sessionOf(action));
+    if ((el = t.closest("[data-a=menu]"))) { openMenu(el); return; }
+    if ((el = t.closest("[data-a]"))) { act(el.dataset.a, sessionOf(el), el); return; }
+    if ((el = t.closest("#wsm-session-detail [data-wsm-action]")) && el.dataset.wsmAction !== "resume") {
+      act(el.dataset.wsmAction, sessionOf(el), el); return;
+    }
+    var row = rowOf(t);
+    if (row) {
+      var box = t.closest("td input[type=checkbox]");
+      if (box || e.shiftKey) {
+        if (e.shiftKey) selectRange(row); else toggle(row, box.checked);
+        applySelection();
+      }
+      if (!t.closest("a, button")) setCursor(row, true);
+    }
   });
-
-  // --- one request at a time -------------------------------------------------------------------------
-  // The user's view lives server-side, so the manager's requests go out one by one, each after the answer to
-  // the one before. F2 and Delete wait in the same line, so they act on the row the moves before them land on.
-  // When an answer has replaced the element of a waiting request, its replacement (a sort header, a pager button)
-  // sends it instead; a row has no lasting identity (its place and its session may both have changed), so a
-  // click on one is dropped. Either way the line moves on: htmx's own hx-sync queue would stall behind a
-  // replaced element and fire the rest on some later, unrelated request.
-  var inFlight = new WeakSet(), pending = 0, waiting = [], releasing = false;
-  function inLine(action) { if (pending || waiting.length) waiting.push(action); else action(); }
-  function nextInLine() { while (!pending && waiting.length) waiting.shift()(); }  // a request sent sets `pending`
-  function replacementOf(elt) {
-    var sort = elt.dataset && elt.dataset.smSort, r = root();
-    if (sort) return r && r.querySelector('[data-sm-sort="' + cssId(sort) + '"]');
-    return elt.id && !/^sm-vc-row-/.test(elt.id) ? byId(elt.id) : null;
-  }
-  document.addEventListener("htmx:confirm", function (e) {
-    if (releasing || !inRoot(e.detail.elt) || (!pending && !waiting.length)) return;
-    e.preventDefault();
-    var elt = e.detail.elt, issue = e.detail.issueRequest, type = e.detail.triggeringEvent ? e.detail.triggeringEvent.type : "click";
-    waiting.push(function () {
-      if (document.body.contains(elt)) { issue(true); return; }
-      var again = replacementOf(elt);
-      if (!again) return;
-      releasing = true;  // htmx readies swapped-in elements only as they settle: ready this one now, then send
-      try { htmx.process(again); htmx.trigger(again, type); } finally { releasing = false; }
-    });
-  });
-  document.addEventListener("htmx:beforeSend", function (e) {
-    if (inRoot(e.detail.elt)) { inFlight.add(e.detail.xhr); pending++; }
-  });
-  document.addEventListener("htmx:afterRequest", function (e) {
-    if (!inFlight.delete(e.detail.xhr)) return;  // not ours, or already counted (htmx may fire it twice)
-    pending--;
-    setTimeout(nextInLine, 0);  // after the answer has been swapped in
-  });
-
-  // A double click on a row (not on its link or buttons) resumes it: its clicks put the cursor there, and
-  // Enter's resume of the cursor row queues behind them.
   document.addEventListener("dblclick", function (e) {
+    var row = rowOf(e.target);
+    if (row && inRoot(row) && !e.target.closest("a, button, input")) whenIdle(function () { act("resume", sessionOf(row), row); });
+  });
+  // The page box and the rows menu of the pager
+  document.addEventListener("change", function (e) {
     var t = e.target;
-    if (inRoot(t) && !t.closest("a, button, input, select") && t.closest('[id^="sm-vc-row-"]')) click("sm-vc-btn-activate");
+    if (!inRoot(t) || !t.closest("#wsm-pager")) return;
+    if (t.name === "page") request("GET", url("list-sessions"), { page: t.value }, t);
+    else if (t.name === "rows") request("GET", url("list-sessions"), { rows: t.value }, t);
   });
 
-  // --- keyboard --------------------------------------------------------------------------------------
+  // --- keyboard ----------------------------------------------------------------------------------------
+  var EDGE_MOVES = { ArrowUp: "up", ArrowDown: "down" }, PAGE_MOVES = { PageUp: "page_up", PageDown: "page_down", Home: "first", End: "last" };
+  function typing(t) { return !!t.closest("input, textarea, select, [contenteditable]"); }
+  function step(delta, extend) {
+    whenIdle(function () {
+      var rs = rows(), cur = cursorRow(), i = rs.indexOf(cur), next = rs[i + delta];
+      if (!cur) { if (rs[0]) setCursor(rs[0], true); return; }
+      if (next) { setCursor(next, true); if (extend) { selectRange(next); applySelection(); } return; }
+      var b = body(), start = parseInt(b.dataset.start, 10), total = parseInt(b.dataset.total, 10);
+      if ((delta < 0 && start + i > 0) || (delta > 0 && (b.dataset.capped || start + i < total - 1))) move(EDGE_MOVES[delta < 0 ? "ArrowUp" : "ArrowDown"]);
+    });
+  }
+  function searchBox() { return byId("wsm-search"); }
+  function flushSearch() {  // send a search the debounce still holds, then go on to its results
+    var box = searchBox();
+    if (!box) return;
+    var shown = new URLSearchParams(currentView()).get("q") || "";
+    if (box.value.trim().replace(/\s+/g, " ") !== shown) htmx.trigger(box, "search");
+  }
   document.addEventListener("keydown", function (e) {
     var r = root(), t = e.target;
-    if (!r || e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
-    if (document.querySelector("dialog[open]")) return;  // the open dialog owns the keyboard
-    if (t !== document.body && !r.contains(t)) return;   // keys elsewhere belong to the host page
-    if (t.id === "sm-search" && e.key === "ArrowDown") { e.preventDefault(); focusSession(null); return; }  // on to the results
-    if (t.closest("input, textarea, select, [contenteditable]")) return;
-    if (t.matches("[data-sm-sort]") && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); t.click(); return; }
-    var onControl = !!t.closest("button, a, summary");
-    if (NAV_KEYS[e.key]) { e.preventDefault(); click("sm-vc-btn-" + NAV_KEYS[e.key]); }
-    else if (e.key === "Enter" && !onControl) { e.preventDefault(); click("sm-vc-btn-activate"); }
-    else if (e.key === "F2" || e.key === "Delete") {
+    if (!r || e.defaultPrevented || e.altKey) return;
+    if (openDialog() || document.querySelector("#wsm-row-menu:popover-open")) return menuKeys(e);
+    if (t !== document.body && !r.contains(t)) return;  // keys elsewhere belong to the host page
+    if ((e.ctrlKey || e.metaKey) && (e.key === "z" || e.key === "Z") && !typing(t)) { e.preventDefault(); undo(); return; }
+    if (e.ctrlKey || e.metaKey) return;
+    if (t === searchBox() && (e.key === "ArrowDown" || e.key === "Enter")) {
+      e.preventDefault(); flushSearch();
+      setTimeout(function () { whenIdle(focusList); }, 0);
+      return;
+    }
+    if (typing(t)) return;
+    var onRow = !!rowOf(t), onControl = !!t.closest("a, button, summary");
+    if (t.matches("[data-sort]") && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); t.click(); return; }
+    if (EDGE_MOVES[e.key] && (onRow || t === document.body || inRoot(t))) { e.preventDefault(); step(e.key === "ArrowUp" ? -1 : 1, e.shiftKey); return; }
+    if (PAGE_MOVES[e.key] && (onRow || t === document.body)) {
       e.preventDefault();
-      var open = e.key === "F2" ? openRename : openDelete, own = onControl ? sessionOf(t) : null;
-      inLine(function () { if (!document.querySelector("dialog[open]")) open(own || cursorSession()); });
+      whenIdle(function () { var b = byId("wsm-pager"), btn = b && b.querySelector("[data-move=" + PAGE_MOVES[e.key] + "]");
+        if (btn && !btn.disabled) move(PAGE_MOVES[e.key]); else setCursor(e.key === "Home" || e.key === "PageUp" ? rows()[0] : rows()[rows().length - 1], true); });
+      return;
     }
-    else if (e.key === "n" && !e.shiftKey) { e.preventDefault(); click("sm-new-session"); }
-    else if (e.key === "/") { var box = byId("sm-search"); if (box) { e.preventDefault(); box.focus(); box.select(); } }
-  });
-
-  // --- htmx ------------------------------------------------------------------------------------------
-  // Resume buttons post the id of their row's session.
-  document.addEventListener("htmx:configRequest", function (e) {
-    var elt = e.detail.elt;
-    if (elt.matches && elt.matches("[data-sm-action=resume]") && inRoot(elt)) {
-      var s = sessionOf(elt);
-      if (s) e.detail.parameters.session_id = s.id;
+    if (e.key === "Enter" && onRow && !onControl) { e.preventDefault(); whenIdle(function () { act("resume", sessionOf(cursorRow()), cursorRow()); }); return; }
+    if (e.key === "F2" || e.key === "Delete") {
+      e.preventDefault();
+      var kind = e.key === "F2" ? "rename" : "delete";
+      whenIdle(function () {
+        if (openDialog()) return;
+        var s = sessionOf(onRow ? t : cursorRow()) || sessionOf(detail());
+        if (kind === "delete" && selected.size > 1 && s && selected.has(s.id)) openDelete(selection(), t);
+        else if (body() && body().dataset.trash) act(kind === "delete" ? "purge" : "restore", s, t);
+        else act(kind, s, t);
+      });
+      return;
     }
+    if (e.key === " " && onRow && !onControl) { e.preventDefault(); var row = rowOf(t); toggle(row); applySelection(); return; }
+    if (e.key === "Escape" && (selected.size || allMatching)) { e.preventDefault(); clearSelection(); return; }
+    if (e.key === "n" && !e.shiftKey) { var n = byId("wsm-new-session-btn"); if (n) { e.preventDefault(); n.click(); } return; }
+    if (e.key === "/") { var box = searchBox(); if (box) { e.preventDefault(); box.focus(); box.select(); } return; }
+    if (e.key === "?") { e.preventDefault(); openHelp(); }
   });
-  // The manager answers bad input with a 4xx whose body is an alert for the alert area: show it.
-  document.addEventListener("htmx:beforeSwap", function (e) {
-    var status = e.detail.xhr.status;
-    if (status >= 400 && status < 500 && inRoot(e.detail.elt)) { e.detail.shouldSwap = true; e.detail.isError = false; }
-  });
-  // No answer from the manager (network down, or a 5xx): show the page's matching alert template.
-  function showTransportError(kind) {
-    var template = root() && root().querySelector('template[data-sm-error="' + kind + '"]'), area = byId("sm-alerts");
-    if (template && area) area.replaceChildren(template.content.cloneNode(true));
+  function menuKeys(e) {  // inside the row menu: up and down move between its items
+    var menu = byId("wsm-row-menu");
+    if (!menu || !menu.matches(":popover-open") || (e.key !== "ArrowDown" && e.key !== "ArrowUp")) return;
+    var items = Array.prototype.slice.call(menu.querySelectorAll("[role=menuitem]")), i = items.indexOf(document.activeElement);
+    e.preventDefault();
+    items[(i + (e.key === "ArrowDown" ? 1 : items.length - 1)) % items.length].focus();
   }
-  document.addEventListener("htmx:sendError", function (e) { if (inRoot(e.detail.elt)) showTransportError("network"); });
-  document.addEventListener("htmx:responseError", function (e) {
-    if (inRoot(e.detail.elt) && e.detail.xhr.status >= 500) showTransportError("server");
+
+  // --- notices and undo ----------------------------------------------------------------------------------
+  function undo() {
+    var button = document.querySelector("#wsm-alert-area [data-wsm-undo]");
+    var batch = button ? button.dataset.wsmUndo : lastBatch;
+    if (batch) request("POST", url("restore-sessions"), { batch: batch }, button || body());
+  }
+  var lastBatch = null, fading = null;
+  document.addEventListener("htmx:oobAfterSwap", function (e) {
+    if (!e.detail.target || e.detail.target.id !== "wsm-alert-area") return;
+    var button = e.detail.target.querySelector("[data-wsm-undo]");
+    if (button) lastBatch = button.dataset.wsmUndo;
+    fade(e.detail.target);
   });
-  // A dialog's request is done: close it (its close handler returns focus to the row).
-  document.addEventListener("htmx:afterRequest", function (e) {
-    var dialog = e.detail.elt.closest && e.detail.elt.closest("dialog[data-sm-dialog]");
-    if (dialog && dialog.open) dialog.close();
+  function fade(area) {
+    clearTimeout(fading);
+    var notice = area.querySelector("[data-wsm-fade]");
+    if (!notice) return;
+    fading = setTimeout(function tick() {
+      if (notice.matches(":hover, :focus-within")) { fading = setTimeout(tick, 2000); return; }
+      if (document.body.contains(notice)) notice.remove();
+    }, notice.querySelector("[data-wsm-undo]") ? 10000 : 6000);
+  }
+
+  // --- what a cut-off label or a relative time says in full, on hover ---------------------------------
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function absolute(d) {
+    return MONTHS[d.getUTCMonth()] + " " + pad(d.getUTCDate()) + ", " + d.getUTCFullYear() + " " + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + " UTC";
+  }
+  document.addEventListener("mouseover", function (e) {
+    var t = e.target;
+    if (!inRoot(t)) return;
+    if (t.matches("time[datetime]") && !t.title) t.title = absolute(new Date(t.getAttribute("datetime")));
+    var label = t.closest("tbody th a, tbody th span");
+    if (label && !label.title) label.title = label.textContent.trim();
   });
-  // After the list changes under the keyboard user (their focused row was swapped out), focus the cursor row.
-  document.addEventListener("htmx:afterSettle", function () {
-    var active = document.activeElement, body = byId("sm-list-body");
-    if (!body || document.querySelector("dialog[open]")) return;
-    if (active === document.body || body.contains(active)) { var s = cursorSession(); if (s) focusSession(s.id); }
-  });
+  // Relative times age while the page stays open, with the thresholds the server uses
+  function relative(then, now) {
+    var secs = (now - then) / 1000, future = secs < 0, s = Math.abs(secs);
+    if (s < 45) return "just now";
+    if (s >= 30 * 86400) return MONTHS[then.getUTCMonth()] + " " + pad(then.getUTCDate()) + ", " + then.getUTCFullYear();
+    var units = [[7 * 86400, "week"], [86400, "day"], [3600, "hour"], [60, "minute"]], u = units[units.length - 1];
+    for (var i = 0; i < units.length; i++) if (s >= units[i][0]) { u = units[i]; break; }
+    var n = Math.max(1, Math.floor(s / u[0]));
+    if (u[1] === "day" && n === 1) return future ? "tomorrow" : "yesterday";
+    var phrase = n + " " + u[1] + (n === 1 ? "" : "s");
+    return future ? "in " + phrase : phrase + " ago";
+  }
+  setInterval(function () {
+    var r = root(), now = Date.now();
+    if (!r || document.hidden) return;
+    r.querySelectorAll("time[datetime]").forEach(function (t) { t.textContent = relative(new Date(t.getAttribute("datetime")), now); });
+  }, 30000);
+
+  // --- staying live: a conditional check of the flow's change number while the page is visible ---------
+  var lastChanges = null, failures = 0, timer = null, POLL = 2000, MAX_WAIT = 30000;
+  function schedule(ms) { clearTimeout(timer); timer = setTimeout(check, ms); }
+  function check() {
+    var to = url("changes"), b = body();
+    if (!to || !b) return;
+    if (document.hidden) { schedule(POLL); return; }
+    var headers = lastChanges !== null ? { "If-None-Match": '"' + lastChanges + '"' } : {};
+    fetch(to, { headers: headers, credentials: "same-origin", cache: "no-store" }).then(function (res) {
+      if (res.status !== 200 && res.status !== 304) throw new Error("status " + res.status);
+      if (failures) { failures = 0; setLive(""); }
+      if (res.status === 304) return null;
+      return res.json();
+    }).then(function (data) {
+      if (data && String(data.changes) !== lastChanges) {
+        var first = lastChanges === null;
+        lastChanges = String(data.changes);
+        if (!first) refreshLive();
+      }
+      schedule(POLL);
+    }).catch(function () {
+      failures++;
+      setLive("Offline, retrying…");
+      var wait = Math.min(MAX_WAIT, POLL * Math.pow(2, failures));
+      schedule(wait * (0.75 + Math.random() * 0.5));  // jitter: restarted servers are not met by every page at once
+    });
+  }
+  function setLive(text) {
+    var s = byId("wsm-live-status");
+    if (!s) return;
+    if (text) { var span = document.createElement("span"); span.textContent = text; s.replaceChildren(span); }
+    else if (s.textContent.indexOf("Offline") === 0) s.replaceChildren();
+  }
+  function refreshLive() {
+    if (pending || openDialog()) { schedule(POLL); return; }
+    var b = body(), shown = rows().map(function (r) { return r.dataset.sessionId; }).join(",");
+    historyMode = "replace";
+    request("GET", url("list-sessions"), { live: "1", shown: shown, total: b ? b.dataset.total : "" });
+  }
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) schedule(0); });
+
+  // --- start -------------------------------------------------------------------------------------------
+  function start() {
+    var b = body();
+    if (b) { lastChanges = b.dataset.changes || null; setCursor(cursorRow() || rows()[0], false); applySelection(); }
+    var area = byId("wsm-alert-area");
+    if (area) fade(area);
+    if (url("changes")) schedule(POLL);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
 })();
