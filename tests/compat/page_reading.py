@@ -7,8 +7,7 @@ from collections import Counter
 from html.parser import HTMLParser
 from typing import Dict, Iterator, List, Optional
 
-from cjm_fasthtml_workflow_session_management.html_ids import SessionManagerHtmlIds
-
+ACTIVE_SESSION_BADGE = "wsm-active-session-badge"  # the released id of the Active badge
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 CELL_ROLES = {"cell", "gridcell", "columnheader", "rowheader"}
 
@@ -95,7 +94,7 @@ def badge_owners(html: str) -> List[str]:
     """The session id of the row holding each Active badge (`#wsm-active-session-badge`), in document order;
     `None` for a badge outside any session's row."""
     owners = []
-    for badge in (n for n in parse(html).walk() if n.get("id") == SessionManagerHtmlIds.ACTIVE_SESSION_BADGE):
+    for badge in (n for n in parse(html).walk() if n.get("id") == ACTIVE_SESSION_BADGE):
         holder = next((a for a in badge.ancestors() if a.get("data-session-id") or a.is_row()), None)
         owners.append(None if holder is None else holder.get("data-session-id") or row_session_id(holder))
     return owners
