@@ -108,6 +108,11 @@ def assert_answered(browser, r) -> None:
         assert 200 <= r.status_code < 300, (r.status_code, r.text[:500])
 
 
+def other_runs(runs: dict, session_id: str) -> dict:
+    "`stored_runs` without `session_id`."
+    return {k: v for k, v in runs.items() if k != session_id}
+
+
 def assert_host_columns_filled(html: str) -> None:
     """Every run's row shows the enricher's values under the host's column headers, the step title and the
     resolved label; a run the enricher filled completely shows no placeholder at all."""
@@ -270,8 +275,7 @@ def test_rename_session(host, db, how):
     assert_answered(alice, r)
     after = stored_runs(db)
     assert after[INTERVIEW.session_id][0] == "Sam, second take"
-    assert {k: v for k, v in after.items() if k != INTERVIEW.session_id} == \
-           {k: v for k, v in before.items() if k != INTERVIEW.session_id}
+    assert other_runs(after, INTERVIEW.session_id) == other_runs(before, INTERVIEW.session_id)
     assert "Sam, second take" in " | ".join(cell_texts(get_page(alice, host.page_url), INTERVIEW.session_id).values())
 
 
@@ -285,7 +289,7 @@ def test_delete_session(host, db, how):
     assert_answered(alice, r)
     after = stored_runs(db)
     assert PODCAST.session_id not in after
-    assert after == {k: v for k, v in before.items() if k != PODCAST.session_id}
+    assert after == other_runs(before, PODCAST.session_id)
     html = get_page(alice, host.page_url)
     assert PODCAST.session_id not in session_rows(html)
     assert badge_owners(html) == [LECTURE.session_id]
