@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['SessionEnricher', 'LabelGenerator', 'MAX_SEARCH_LENGTH', 'AGES', 'EnrichedSessionSummary', 'check_state_path',
-           'ColumnSpec', 'SessionManagementUrls', 'SessionManagementResult', 'SessionQuery', 'SessionPage', 'ListView']
+           'ColumnSpec', 'SessionManagementUrls', 'client_script_url', 'SessionManagementResult', 'SessionQuery',
+           'SessionPage', 'ListView']
 
 # %% ../nbs/models.ipynb #22d3c700
 import re
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from cjm_workflow_state.state_store import SessionSummary
+
+from . import __version__
 
 # %% ../nbs/models.ipynb #3537ef67
 SessionEnricher = Callable[[Dict[str, Any]], Dict[str, str]]  # (state) -> {field: display value}
@@ -80,6 +83,16 @@ class SessionManagementUrls:
     @property
     def prefix(self) -> str: # The routers' prefix, from the page URL (which always ends in /management_page)
         return self.management_page.rsplit("/", 1)[0]
+
+    @property
+    def script_src(self) -> str: # Where the client script is served (for a bundle a host built itself too)
+        return self.script or client_script_url(self.prefix)
+
+def client_script_url(
+    prefix:str # The routers' prefix
+) -> str: # URL of the client script, versioned so a new release is not served from a stale cache
+    "The client script's URL (no file extension in its path: apps' static-file routes would claim one)."
+    return f"{prefix}/client_script?v={__version__}"
 
 # %% ../nbs/models.ipynb #bcdd3cb8
 @dataclass

@@ -6,15 +6,14 @@
 __all__ = ['detail_actions', 'render_session_detail', 'render_session_gone']
 
 # %% ../../nbs/components/session_detail.ipynb #d84756ab
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, List, Optional, Sequence
 
 from fasthtml.common import A, Button, Code, Dd, Div, Dl, Dt, H2, Li, P, Span, Ul
 from cjm_fasthtml_daisyui.components.actions.button import btn, btn_colors, btn_sizes, btn_styles
 
 from ..html_ids import SessionManagerHtmlIds as Ids
 from ..models import ColumnSpec, EnrichedSessionSummary, SessionManagementUrls
-from ..utils import (
-    PLACEHOLDER, format_absolute_datetime, format_bytes, format_relative_time)
+from ..utils import PLACEHOLDER, format_absolute_datetime, format_bytes
 from .helpers import join_cls, render_active_session_badge, render_icon
 from .session_list import step_text, time_cell
 

@@ -14,11 +14,11 @@ __all__ = ['log', 'Ids', 'DEFAULT_VIEW', 'BUILT_IN_KEYS', 'ICON_BTN', 'FILTERS_C
 # %% ../../nbs/components/session_list.ipynb #70f2733f
 import logging
 import uuid
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 from urllib.parse import quote
 
-from fasthtml.common import (A, Button, Details, Dialog, Div, Fieldset, Form, H3, Hidden, Input, Kbd, Label, Legend, Li, Mark,
-                             P, Script, Span, Summary, Table, Tbody, Td, Th, Time, Tr, Ul)
+from fasthtml.common import (
+    A, Button, Details, Dialog, Div, Fieldset, Form, H3, Hidden, Input, Kbd, Label, Legend, Li, Mark, P, Script, Span, Summary, Table, Tbody, Td, Time, Tr, Ul)
 from cjm_fasthtml_daisyui.components.actions.button import btn, btn_colors, btn_sizes, btn_styles
 from cjm_fasthtml_daisyui.components.actions.modal import modal, modal_box, modal_action
 from cjm_fasthtml_virtual_collection.core.models import (
@@ -26,12 +26,11 @@ from cjm_fasthtml_virtual_collection.core.models import (
 from cjm_fasthtml_virtual_collection.core.html_ids import VirtualCollectionHtmlIds
 from cjm_fasthtml_virtual_collection.core.button_ids import VirtualCollectionButtonIds
 
-from .. import __version__
+
 from ..html_ids import SessionManagerHtmlIds
 from ..models import (
     AGES, ColumnSpec, EnrichedSessionSummary, MAX_SEARCH_LENGTH, SessionManagementUrls)
-from ..utils import (
-    PLACEHOLDER, format_absolute_datetime, format_bytes, format_relative_time, match_spans)
+from ..utils import PLACEHOLDER, format_bytes, format_relative_time, match_spans
 from .helpers import (
     DEBUG_SESSION_RENDER, ft_svg_use, join_cls, render_active_session_badge, render_delete_modal, render_empty_state, render_icon)
 from .grid import render_grid, render_pager
@@ -350,7 +349,7 @@ def render_list_scripts(
     urls:SessionManagementUrls, # URL bundle for action routes
 ) -> Any: # Script element
     "Render the tag that loads the manager's one static client script (it reads everything else from the DOM)."
-    return Script(src=urls.script or f"{urls.prefix}/static/session_manager-{__version__}.js", defer=True)
+    return Script(src=urls.script_src, defer=True)
 
 # %% ../../nbs/components/session_list.ipynb #f7a8b9c0
 def render_list_empty(

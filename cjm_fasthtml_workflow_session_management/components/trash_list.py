@@ -5,17 +5,17 @@
 # %% auto #0
 __all__ = ['TRASH_COLUMNS', 'create_trash_cell_renderer']
 
-# %% ../../nbs/components/trash_list.ipynb #e7a9a4bd
+# %% ../../nbs/components/trash_list.ipynb #175f2cc1
 from typing import Any, Callable
 
 from fasthtml.common import Button, Div, Span
-from cjm_fasthtml_virtual_collection.core.models import CellRenderContext, ColumnDef
+from cjm_fasthtml_virtual_collection.core.models import ColumnDef
 
 from ..utils import PLACEHOLDER, format_bytes
 from .helpers import ft_svg_use
 from .session_list import time_cell
 
-# %% ../../nbs/components/trash_list.ipynb #eaa8aa24
+# %% ../../nbs/components/trash_list.ipynb #eaa466b3
 TRASH_COLUMNS = (ColumnDef("label", "Session"), ColumnDef("status", "Step", header_cls="w-36"),
                  ColumnDef("updated", "Deleted", header_cls="w-32"), ColumnDef("size", "Size", header_cls="w-20 text-right", cell_cls="n"),
                  ColumnDef("actions", "", header_cls="w-40 max-sm:w-24"))  # The trash's columns (keys as the list's, so phones hide the same)

@@ -8,7 +8,7 @@ __all__ = ['SAFE_METHODS', 'cross_origin_refusal', 'BadInput', 'read_params', 'r
 # %% ../../nbs/routes/guard.ipynb #74d57050
 import json
 from typing import Any, Iterable, Mapping, Optional, Tuple
-from urllib.parse import urlsplit
+
 
 from fasthtml.common import Div, FtResponse
 from starlette.datastructures import ImmutableMultiDict, UploadFile

@@ -5,15 +5,15 @@
 # %% auto #0
 __all__ = ['init_live_router']
 
-# %% ../../nbs/routes/live.ipynb #20a881d1
-from typing import Any, Callable, Dict
+# %% ../../nbs/routes/live.ipynb #ad2ec478
+from typing import Callable, Dict
 
 from fasthtml.common import JSONResponse, Response
 
 from .kit import RouteKit, route
 from .manager import SessionManager
 
-# %% ../../nbs/routes/live.ipynb #a6a608ce
+# %% ../../nbs/routes/live.ipynb #525107f6
 def init_live_router(
     m:SessionManager, # The manager
     kit:RouteKit, # The kit to declare the route on

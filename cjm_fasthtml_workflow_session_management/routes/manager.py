@@ -6,14 +6,14 @@
 __all__ = ['log', 'Ids', 'ACTIVE_SESSION_KEY', 'COLLECTION_ROUTES', 'COLUMN_SORTS', 'NOTICE_KEY', 'NOTICE_CHARS', 'MOVES',
            'build_urls', 'AwaitablePage', 'put_notice', 'take_notice', 'Window', 'SessionManager', 'session_of', 'oob']
 
-# %% ../../nbs/routes/manager.ipynb #eb67e46c
+# %% ../../nbs/routes/manager.ipynb #4eaf6995
 import logging
-import uuid
+
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import parse_qsl
 
-from fasthtml.common import Title
+from fasthtml.common import Button, Div, Span, Title
 from fastcore.basics import patch
 from starlette.datastructures import ImmutableMultiDict
 from cjm_fasthtml_daisyui.components.feedback.alert import alert_colors
@@ -22,24 +22,25 @@ from cjm_fasthtml_virtual_collection.core.models import (
 from cjm_fasthtml_virtual_collection.core.html_ids import VirtualCollectionHtmlIds
 from cjm_fasthtml_virtual_collection.core.button_ids import VirtualCollectionButtonIds
 
-from .. import __version__
+
 from ..html_ids import SessionManagerHtmlIds
 from ..models import (
-    AGES, ColumnSpec, ListView, SessionManagementUrls, SessionPage)
+    AGES, ColumnSpec, ListView, SessionManagementUrls, SessionPage, client_script_url)
 from ..services.management import SessionManagementService
-from ..components.helpers import compact
+from ..components.helpers import compact, render_alert
 from ..components.page_renderer import (
     render_manager_root, render_page_header, render_session_manager_page)
 from ..components.session_detail import render_session_detail, render_session_gone
 from ..components.session_list import (
     build_session_columns, create_session_cell_renderer, new_session_button, render_filter_chips, render_filters,
-    render_search_box, render_session_count, render_session_list, render_session_list_body, render_session_toolbar, step_text)
+    render_help_modal, render_list_scripts, render_rename_modal, render_search_box, render_session_count,
+    render_session_delete_modal, render_session_list, render_session_list_body, render_session_toolbar, step_text)
 from ..components.trash_list import TRASH_COLUMNS, create_trash_cell_renderer
 from .context import bind_request, request_or_current
-from .guard import BadInput, render_alert_oob
-from .view import VIEW_PARAMS, parse_view, to_query, view_query
+from .guard import BadInput
+from .view import parse_view, to_query, view_query
 
-# %% ../../nbs/routes/manager.ipynb #9654ff22
+# %% ../../nbs/routes/manager.ipynb #a5ff54ab
 log = logging.getLogger(__name__)
 Ids = SessionManagerHtmlIds
 ACTIVE_SESSION_KEY = "_workflow_session_id"  # HTTP-session key of the active workflow session (cjm-fasthtml-interactions' default)
@@ -55,17 +56,17 @@ def build_urls(
     names = ("management_page", "list_sessions", "session_detail", "create_session", "delete_session", "rename_session",
              "resume_session", "duplicate_session", "delete_sessions", "restore_sessions", "purge_trash", "export_sessions",
              "import_sessions", "changes")
-    urls = SessionManagementUrls(**{n: f"{p}/{n}" for n in names}, script=f"{p}/static/session_manager-{__version__}.js")
+    urls = SessionManagementUrls(**{n: f"{p}/{n}" for n in names}, script=client_script_url(p))
     return urls, VirtualCollectionUrls(**{n: f"{p}/vc/{n}" for n in COLLECTION_ROUTES})
 
-# %% ../../nbs/routes/manager.ipynb #b69debb6
+# %% ../../nbs/routes/manager.ipynb #f7a37361
 class AwaitablePage(SessionPage):
     "A SessionPage that is also awaitable (awaiting it gives itself)."
     def __await__(self):
         yield from ()
         return self
 
-# %% ../../nbs/routes/manager.ipynb #92bf9552
+# %% ../../nbs/routes/manager.ipynb #fe687db0
 NOTICE_KEY, NOTICE_CHARS = "wsm:notice", 300  # Where the notice is kept; its longest text
 
 def put_notice(sess:Any, text:str, batch:Optional[str]=None) -> None:
@@ -80,7 +81,7 @@ def take_notice(sess:Any) -> Optional[Tuple[str, Optional[str]]]: # (text, batch
     batch = got.get("batch")
     return got["text"][:NOTICE_CHARS], batch if isinstance(batch, str) and batch.isalnum() else None
 
-# %% ../../nbs/routes/manager.ipynb #bf73c15b
+# %% ../../nbs/routes/manager.ipynb #9989ccf8
 @dataclass
 class Window:
     "What one read of a view gives the list."
@@ -117,7 +118,7 @@ def session_of(req:Any) -> Optional[dict]: # The request's HTTP session, or None
     try: return req.session if req is not None else None
     except AssertionError: return None
 
-# %% ../../nbs/routes/manager.ipynb #ad010be0
+# %% ../../nbs/routes/manager.ipynb #00fbcc05
 _FIELDS = {"sort": "sort", "dir": "desc", "q": "q", "step": "steps", "age": "age", "unlabelled": "unlabelled",
            "start": "start", "rows": "rows", "trash": "trash"}  # Query parameter -> ListView field
 
@@ -146,7 +147,7 @@ def _page_number(self:SessionManager, raw:str, strict:bool) -> int: # A page num
     if n < 1 and strict: raise BadInput("The page number must be a whole number of 1 or more.")
     return max(1, n)
 
-# %% ../../nbs/routes/manager.ipynb #89189074
+# %% ../../nbs/routes/manager.ipynb #090e58d8
 MOVES = ("up", "down", "page_up", "page_down", "first", "last")
 
 def _target(move:str, start:int, rows:int, cursor:int, total:int, capped:bool) -> Tuple[int, int]: # (start, cursor) after a move
@@ -160,7 +161,7 @@ def _target(move:str, start:int, rows:int, cursor:int, total:int, capped:bool) -
     c = max(0, cursor + step) if end is None else min(max(0, cursor + step), end - 1)
     return (c if c < start else c - rows + 1 if c >= start + rows else start), c
 
-# %% ../../nbs/routes/manager.ipynb #bc4c5e7f
+# %% ../../nbs/routes/manager.ipynb #646c669b
 @patch
 def _keyset(self:SessionManager, r:Any, query:Any, move:str, old_start:int, new_start:int, rows:int,
             first:Optional[str], last:Optional[str], matches:Optional[int]) -> Optional[list]: # The moved window by key, if it can
@@ -218,7 +219,7 @@ def _read_trash(self:SessionManager, view:ListView, cursor:int, move:Optional[st
     win.cursor = self._cursor(win, cursor, None)
     return win
 
-# %% ../../nbs/routes/manager.ipynb #d5330ccb
+# %% ../../nbs/routes/manager.ipynb #a0da6202
 @patch
 def state_of(self:SessionManager, win:Window) -> VirtualCollectionState: # The window as the list components take it
     return VirtualCollectionState(window_start=win.view.start, visible_rows=win.view.rows, total_items=win.total, is_auto_mode=False,
@@ -256,7 +257,7 @@ def toolbar(self:SessionManager, win:Window) -> Any: # The toolbar of a window
     return render_session_toolbar(self.urls, win.total, v.q, self.filters(win), self.chips(v), win.trash_count, win.capped,
                                   v.trash, bool(v.steps or v.age or v.unlabelled))
 
-# %% ../../nbs/routes/manager.ipynb #3d91c79c
+# %% ../../nbs/routes/manager.ipynb #4b15513a
 @patch
 def list_component(self:SessionManager, req:Any, win:Window) -> Any: # The whole list of a window
     return render_session_list(win.items, self.config, self.state_of(win), self.vc_ids, self.vc_btn_ids, self.vc_urls, self.urls,
@@ -290,20 +291,18 @@ def refresh_items(self:SessionManager, request:Any=None) -> AwaitablePage:
     win = self.read(self.page_view(request_or_current(request)))
     return AwaitablePage(win.total, win.view.start, win.items, win.capped)
 
-# %% ../../nbs/routes/manager.ipynb #ffe8b9ad
+# %% ../../nbs/routes/manager.ipynb #04c194a3
 def oob(el:Any) -> Any: # `el`, marked to replace the element with its id, out of band
     el.attrs["hx-swap-oob"] = "true"
     return el
 
 @patch
 def undo_button(self:SessionManager, batch:str) -> Any: # Undo of a delete action
-    from fasthtml.common import Button
     return Button("Undo", type="button", hx_post=self.urls.restore_sessions, hx_vals={"batch": batch}, hx_swap="none",
                   data_wsm_undo=batch, aria_keyshortcuts="Control+Z", cls="btn btn-xs")
 
 @patch
 def notice(self:SessionManager, message:str, color:Any=None, batch:Optional[str]=None) -> Any: # An alert, with Undo for a batch
-    from cjm_fasthtml_workflow_session_management.components.helpers import render_alert
     return render_alert(message, color or alert_colors.success, "", *([self.undo_button(batch)] if batch else []), sprite=True)
 
 @patch
@@ -317,7 +316,6 @@ def answer(self:SessionManager,
     body_only:bool=False, # Only the list body changed (a move, a sort)
 ) -> Any: # The out-of-band parts of the page that changed
     "What changed on the page, each part replacing its element."
-    from fasthtml.common import Div
     v = win.view
     parts = [self.body(req, win)]
     if body_only: pass
@@ -329,7 +327,7 @@ def answer(self:SessionManager,
     area = Div(alert, id=Ids.ALERT_AREA, hx_swap_oob="innerHTML") if alert is not None else None
     return compact(*map(oob, parts), area)
 
-# %% ../../nbs/routes/manager.ipynb #0d660c97
+# %% ../../nbs/routes/manager.ipynb #7c06c948
 @patch
 def full_page(self:SessionManager, title:str, *content:Any) -> tuple: # A page in the host's layout
     header = render_page_header(self.page_title, self.page_icon, self.tab_entries, self.active_tab)
@@ -339,9 +337,6 @@ def full_page(self:SessionManager, title:str, *content:Any) -> tuple: # A page i
 @patch
 def detail_page(self:SessionManager, req:Any, session_id:str) -> Tuple[tuple, int]: # (page, status) of one session
     "The detail view of a session, or the page saying it is gone."
-    from fasthtml.common import P
-    from cjm_fasthtml_workflow_session_management.components.session_list import (
-        render_help_modal, render_list_scripts, render_rename_modal, render_row_menu, render_session_delete_modal)
     item = self.service.get_session(session_id)
     if item is None:
         gone = self.service.trashed(session_id)
@@ -353,7 +348,7 @@ def detail_page(self:SessionManager, req:Any, session_id:str) -> Tuple[tuple, in
                render_session_delete_modal(self.urls, self.service.trash_days), render_help_modal(), render_list_scripts(self.urls))
     return self.full_page(f"{item.resolved_label} · {self.page_title}", content, *dialogs), 200
 
-# %% ../../nbs/routes/manager.ipynb #8bc8b4c4
+# %% ../../nbs/routes/manager.ipynb #1d610ec9
 def _cursor_param(params:Any) -> int: # The focused row the page sent (-1 when none or malformed)
     raw = params.get("cursor")
     return int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 13 else -1
@@ -382,7 +377,6 @@ def respond(self:SessionManager,
 @patch
 def live_answer(self:SessionManager, req:Any, win:Window, params:Any) -> Any: # The answer to a page noticing a change
     "Refresh the rows in place when they are the same ones in the same order; else say what changed and let the user choose."
-    from fasthtml.common import Button, Div, Span
     ids, shown = [i.session_id for i in win.items], [i for i in (params.get("shown") or "").split(",") if i]
     if ids == shown or not shown: return self.answer(req, win)
     before = int(params["total"]) if (params.get("total") or "").isdigit() else win.total
@@ -393,11 +387,10 @@ def live_answer(self:SessionManager, req:Any, win:Window, params:Any) -> Any: # 
     v = win.view
     return compact(oob(render_session_count(win.total, bool(v.q) or v.filtered, win.capped, v.trash)), oob(status))
 
-# %% ../../nbs/routes/manager.ipynb #5f4d7f94
+# %% ../../nbs/routes/manager.ipynb #bb240d06
 @patch
 def detail_answer(self:SessionManager, req:Any, session_id:str, alert:Any) -> Any: # The detail view after a change to it
     "The detail view and the page title again (out of band), with the notice."
-    from fasthtml.common import Div
     item = self.service.get_session(session_id)
     if item is None: return compact(Div(alert, id=Ids.ALERT_AREA, hx_swap_oob="innerHTML"))
     keys = list((self.service.session_state(session_id) or {}).keys())

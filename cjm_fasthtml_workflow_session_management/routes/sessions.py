@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Tuple
 from urllib.parse import urlsplit
 
-from fasthtml.common import FileResponse, JSONResponse, Response, Title
+from fasthtml.common import FileResponse, FtResponse, HttpHeader, JSONResponse, Response, Title
 from cjm_fasthtml_daisyui.components.feedback.alert import alert_colors
 from cjm_fasthtml_interactions.core.state_store import set_session_id
 
@@ -23,7 +23,7 @@ from cjm_fasthtml_workflow_session_management.services.management import (
     SessionExistsError, SessionManagementService, is_session_id)
 from .guard import BadInput, error_response
 from .kit import RouteKit, derived_id, route
-from .manager import ACTIVE_SESSION_KEY, SessionManager, put_notice, session_of
+from .manager import SessionManager, put_notice
 
 # %% ../../nbs/routes/sessions.ipynb #5c95117e
 DEBUG_SESSION_ROUTES = False  # Enable for verbose session route logging
@@ -53,7 +53,6 @@ def named_session(service:SessionManagementService, params:Any) -> Any: # The se
 def gone(m:SessionManager, req:Any, params:Any, message:str="That session no longer exists; it may have been deleted.") -> Any:
     "Answer an action on a session the flow does not have: 404, and for the page the refreshed list."
     if not is_htmx(req): return error_response(message, 404)
-    from fasthtml.common import FtResponse
     return FtResponse(m.respond(req, params, m.notice(message, alert_colors.warning)), status_code=404)
 
 def target(m:SessionManager, req:Any, params:Any) -> Tuple[Any, Optional[Any]]: # (the named session, None) or (None, the answer)
@@ -81,15 +80,13 @@ def _read_routes(kit:RouteKit, m:SessionManager, refresh_items:Callable, refresh
         sid = params.get("session_id", "")
         if not is_session_id(sid): raise BadInput("A valid session id is required.")
         page, status = m.detail_page(req, sid)
-        from fasthtml.common import FtResponse
         return FtResponse(page, status_code=status, headers={"Cache-Control": "no-store"})
 
-    @route(kit, m.urls.script)
+    @route(kit, m.urls.script.split("?")[0])
     def script(req, params, files):
         return FileResponse(SCRIPT_FILE, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
 
 def no_store() -> Any: # Pages show live data: the back button must not restore a stale copy
-    from fasthtml.common import HttpHeader
     return HttpHeader("Cache-Control", "no-store")
 
 def page_json(page:Any) -> dict: # A SessionPage as JSON data

@@ -6,9 +6,8 @@
 __all__ = ['VIEW_PARAMS', 'MAX_ROWS', 'ViewError', 'parse_view', 'view_query', 'view_url', 'to_query']
 
 # %% ../../nbs/routes/view.ipynb #a1f0c004
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Collection, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Collection, List, Mapping, Optional
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from ..models import AGES, MAX_SEARCH_LENGTH, ListView, SessionQuery

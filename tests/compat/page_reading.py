@@ -134,5 +134,7 @@ def element_text(html: str, id_: str) -> Optional[str]:
 
 
 def hx_urls(html: str) -> List[str]:
-    "Every URL the page's htmx attributes request."
-    return [n.get(a) for n in parse(html).walk() for a in ("hx-get", "hx-post") if n.get(a)]
+    "Every URL the page requests: its htmx attributes, and the URLs it hands its client script (`data-wsm-*` on the page root)."
+    nodes = list(parse(html).walk())
+    scripted = [v for n in nodes for k, v in n.attrs.items() if k.startswith("data-wsm-") and isinstance(v, str) and v.startswith("/")]
+    return [n.get(a) for n in nodes for a in ("hx-get", "hx-post") if n.get(a)] + scripted
