@@ -26,12 +26,13 @@ def free_port() -> int:
 
 class DemoServer:
     "The demo app in a uvicorn subprocess with its own data folder."
-    def __init__(self, data_dir: Path, sessions: int):
-        self.port, self.data_dir = free_port(), data_dir
+    def __init__(self, data_dir: Path, sessions: int, database_url: str = ""):
+        self.port, self.data_dir, self.database_url = free_port(), data_dir, database_url
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DEMO_SESSION_SECRET": "subprocess-demo-" + "x" * 40}
+        more = ["--database-url", database_url] if database_url else []
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "demo" / "app.py"), "--port", str(self.port),
-                                      "--data", str(data_dir), "--sessions", str(sessions)], env=env, cwd=ROOT,
+                                      "--data", str(data_dir), "--sessions", str(sessions), *more], env=env, cwd=ROOT,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self._wait()
 

@@ -6,7 +6,7 @@
 __all__ = ['GRID_CLS', 'ROWS_CHOICES', 'PAGER_CLS', 'render_header_row', 'render_rows', 'narrow_cls', 'render_grid',
            'render_pager']
 
-# %% ../../nbs/components/grid.ipynb #e66b2c28
+# %% ../../nbs/components/grid.ipynb #defda3e7
 from typing import Any, Callable, Optional, Sequence, Tuple
 
 from fasthtml.common import Button, Div, Input, Label, Nav, Option, Select, Span, Table, Tbody, Td, Th, Thead, Tr
@@ -15,7 +15,7 @@ from cjm_fasthtml_virtual_collection.core.models import CellRenderContext, Colum
 from ..html_ids import SessionManagerHtmlIds as Ids
 from .helpers import ft_svg_use, join_cls
 
-# %% ../../nbs/components/grid.ipynb #75476ea3
+# %% ../../nbs/components/grid.ipynb #4015198c
 def _sort_button(col:ColumnDef, order:Optional[Tuple[str, bool]]) -> Any: # A header's sort button (the client script sends it)
     current = order is not None and order[0] == col.key
     desc = order[1] if current else False
@@ -27,7 +27,7 @@ def _aria_sort(col:ColumnDef, order:Optional[Tuple[str, bool]]) -> Optional[str]
     if order is None or order[0] != col.key: return "none"
     return "descending" if order[1] else "ascending"
 
-# %% ../../nbs/components/grid.ipynb #7979bd68
+# %% ../../nbs/components/grid.ipynb #19bd501a
 def render_header_row(
     columns:Sequence[ColumnDef], # Data columns
     order:Optional[Tuple[str, bool]]=None, # (column key, descending) of the current order
@@ -41,7 +41,7 @@ def render_header_row(
                         aria_sort=_aria_sort(col, order), cls=col.header_cls or None))
     return Thead(Tr(*cells, aria_rowindex="1"))
 
-# %% ../../nbs/components/grid.ipynb #9a98ae60
+# %% ../../nbs/components/grid.ipynb #9f37b65c
 def render_rows(
     items:Sequence[Any], # The window's items
     columns:Sequence[ColumnDef], # Data columns
@@ -67,18 +67,18 @@ def render_rows(
                        aria_current="true" if index == cursor else None))
     return Tbody(*rows)
 
-# %% ../../nbs/components/grid.ipynb #27b1c262
-GRID_CLS = ("table table-fixed w-full [&_tbody_th]:font-normal [&_td:not(:last-child)]:truncate "
+# %% ../../nbs/components/grid.ipynb #93945811
+GRID_CLS = ("table table-fixed w-full [&_tbody_th]:font-normal [&_td:not(:first-child):not(:last-child)]:truncate "
             "[&_thead_button]:inline-flex [&_thead_button]:items-center [&_thead_button]:gap-1 [&_thead_button]:font-semibold "
             "[&_thead_svg]:size-3 [&_[aria-sort$=ending]_svg]:text-primary [&_button]:cursor-pointer "
             "[&_[data-a=resume]]:btn [&_[data-a=resume]]:btn-primary [&_[data-a=resume]]:btn-xs [&_[data-a=restore]]:btn [&_[data-a=restore]]:btn-xs "
             "[&_input[type=checkbox]]:size-4 [&_input[type=checkbox]]:accent-primary "
             "[&_tbody_th>div]:flex [&_tbody_th>div]:items-center [&_tbody_th>div]:gap-2 [&_tbody_th>div]:min-w-0 "
             "[&_tbody_th_:is(a,span)]:truncate [&_tbody_th_a:hover]:underline "
-            "[&_td:last-child>div]:flex [&_td:last-child>div]:justify-end [&_td:last-child>div]:gap-1 "
+            "[&_td:last-child>div]:flex [&_td:last-child>div]:flex-nowrap [&_td:last-child>div]:justify-end [&_td:last-child>div]:gap-1 "
             "[&_td_button:has(svg)]:inline-grid [&_td_button:has(svg)]:place-items-center [&_td_button:has(svg)]:size-7 "
             "[&_td_button:has(svg)]:rounded-field [&_td_button:has(svg):hover]:bg-base-300 [&_td_svg]:size-4 "
-            "max-sm:[&_[data-a=rename]]:hidden max-sm:[&_[data-a=delete]]:hidden [&_.n]:text-right [&_.n]:tabular-nums "
+            "max-md:[&_[data-a=rename]]:hidden max-md:[&_[data-a=delete]]:hidden max-md:[&_[data-a=resume]]:hidden max-md:[&_[data-a=restore]]:hidden [&_tbody_th]:truncate [&_.n]:text-right [&_.n]:tabular-nums "
             "[&_tbody_tr:focus]:outline-2 [&_tbody_tr:focus]:outline-primary [&_tbody_tr:focus]:-outline-offset-2 "
             "[&_tr[aria-current]]:bg-base-200 [&_tr[aria-selected=true]]:bg-primary/10")
 
@@ -111,7 +111,7 @@ def render_grid(
                  role="grid", aria_label=label, aria_rowcount=str(total + 1), aria_multiselectable="true" if selectable else None,
                  cls=join_cls(GRID_CLS, narrow_cls(columns, narrow_hidden, selectable), kwargs.pop("cls", "")), **kwargs)
 
-# %% ../../nbs/components/grid.ipynb #062d5509
+# %% ../../nbs/components/grid.ipynb #c1fd75f5
 ROWS_CHOICES = (10, 25, 50, 100)  # Rows-per-page choices
 
 def _page_button(icon:str, label:str, disabled:bool, move:str) -> Any: # One pager button (the client script sends the move)

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'Ids', 'DEFAULT_VIEW', 'BUILT_IN_KEYS', 'ICON_BTN', 'FILTERS_CLS', 'KEYS', 'ROW_ACTIONS',
            'build_session_columns', 'narrow_hidden', 'highlight', 'step_text', 'time_cell',
-           'create_session_cell_renderer', 'count_text', 'render_session_count', 'render_search_box',
+           'create_session_cell_renderer', 'count_text', 'render_session_count', 'search_input', 'render_search_box',
            'new_session_button', 'render_filters', 'render_filter_chips', 'render_selection_bar',
            'render_session_toolbar', 'render_rename_modal', 'render_session_delete_modal', 'render_help_modal',
            'render_import_modal', 'render_row_menu', 'render_list_scripts', 'render_list_empty',
@@ -61,13 +61,13 @@ def build_session_columns(
     created = [ColumnDef("created", "Created", sortable=True, header_cls="w-32")] if show_created else []
     return (ColumnDef("label", "Session", sortable=True),
             ColumnDef("status", "Step", sortable=True, header_cls="w-36"),
-            *host, *created, ColumnDef("updated", "Updated", sortable=True, header_cls="w-32 max-sm:w-24"),
+            *host, *created, ColumnDef("updated", "Updated", sortable=True, header_cls="w-32"),
             ColumnDef("size", "Size", sortable=True, header_cls="w-20 text-right", cell_cls="n"),
-            ColumnDef("actions", "", sortable=False, header_cls="w-40 max-sm:w-24"))
+            ColumnDef("actions", "", sortable=False, header_cls="w-48 max-md:w-12"))
 
 def narrow_hidden(columns:Sequence[ColumnDef]) -> Tuple[str, ...]: # Columns a phone-sized screen leaves out
-    "Everything but the label, the time and the actions gives way on a phone."
-    return tuple(c.key for c in columns if c.key not in ("label", "updated", "actions"))
+    "Everything but the label and the actions gives way on a phone (the row menu holds every action)."
+    return tuple(c.key for c in columns if c.key not in ("label", "actions"))
 
 # %% ../../nbs/components/session_list.ipynb #c6a8e3ad
 def highlight(
@@ -165,16 +165,22 @@ def render_session_count(
                 cls="text-sm whitespace-nowrap tabular-nums")
 
 # %% ../../nbs/components/session_list.ipynb #4f5a6b7c
+def search_input(
+    urls:SessionManagementUrls, # URL bundle (the list)
+    search:str="", # Current search text of the view
+) -> Any: # The search input, swappable by its id
+    "The search input: asks for the list as the user types (debounced) and when it is cleared."
+    return Input(type="search", name="q", value=search, id=Ids.SEARCH_INPUT, placeholder="Search sessions",
+                 aria_label="Search sessions", aria_keyshortcuts="/", autocomplete="off", maxlength=str(MAX_SEARCH_LENGTH),
+                 hx_get=urls.list_sessions, hx_trigger="input changed delay:250ms, search", hx_vals={"start": "0"},
+                 hx_swap="none", cls="grow min-w-0")
+
 def render_search_box(
     urls:SessionManagementUrls, # URL bundle (the list)
     search:str="", # Current search text of the view
 ) -> Any: # The search box
-    "The search box: asks for the list as the user types (debounced) and when it is cleared."
-    box = Input(type="search", name="q", value=search, id=Ids.SEARCH_INPUT, placeholder="Search sessions",
-                aria_label="Search sessions", aria_keyshortcuts="/", autocomplete="off", maxlength=str(MAX_SEARCH_LENGTH),
-                hx_get=urls.list_sessions, hx_trigger="input changed delay:250ms, search", hx_vals={"start": "0"},
-                hx_swap="none", cls="grow min-w-0")
-    return Label(render_icon("search", "w-4 h-4 opacity-70"), box, role="search",
+    "The search input in its box, with a search icon."
+    return Label(render_icon("search", "w-4 h-4 opacity-70"), search_input(urls, search), role="search",
                  cls="input input-sm flex items-center gap-2 grow min-w-40 max-w-md")
 
 def new_session_button(urls:SessionManagementUrls, cls:str="") -> Any: # New Session, with a fresh idempotency key
@@ -343,7 +349,7 @@ def render_row_menu() -> Any: # The one row-action menu of the page
     items = [Li(Button(ft_svg_use(icon), name, type="button", role="menuitem", tabindex="-1", data_wsm_action=action), role="none")
              for action, name, icon in ROW_ACTIONS]
     return Ul(*items, id=Ids.ROW_MENU, role="menu", popover="auto", aria_label="Session actions",
-              cls="menu rounded-box bg-base-100 p-1 shadow-lg border border-base-300 w-44 [&_svg]:size-4")
+              cls="menu rounded-box bg-base-100 p-1 shadow-lg border border-base-300 w-44 [&_svg]:size-4 [&:not(:popover-open)]:hidden")
 
 def render_list_scripts(
     urls:SessionManagementUrls, # URL bundle for action routes

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['TRASH_COLUMNS', 'create_trash_cell_renderer']
 
-# %% ../../nbs/components/trash_list.ipynb #175f2cc1
+# %% ../../nbs/components/trash_list.ipynb #45131e03
 from typing import Any, Callable
 
 from fasthtml.common import Button, Div, Span
@@ -15,10 +15,10 @@ from ..utils import PLACEHOLDER, format_bytes
 from .helpers import ft_svg_use
 from .session_list import time_cell
 
-# %% ../../nbs/components/trash_list.ipynb #eaa466b3
+# %% ../../nbs/components/trash_list.ipynb #17309630
 TRASH_COLUMNS = (ColumnDef("label", "Session"), ColumnDef("status", "Step", header_cls="w-36"),
                  ColumnDef("updated", "Deleted", header_cls="w-32"), ColumnDef("size", "Size", header_cls="w-20 text-right", cell_cls="n"),
-                 ColumnDef("actions", "", header_cls="w-40 max-sm:w-24"))  # The trash's columns (keys as the list's, so phones hide the same)
+                 ColumnDef("actions", "", header_cls="w-48 max-md:w-28"))  # The trash's columns (keys as the list's, so phones hide the same)
 
 def _trash_actions(item:Any) -> Any: # Restore and Delete forever
     return Div(Button("Restore", aria_label=f"Restore “{item.label}”", data_a="restore"),

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'init_bulk_router']
 
-# %% ../../nbs/routes/bulk.ipynb #bf81184e
+# %% ../../nbs/routes/bulk.ipynb #d87b305c
 import json
 import logging
 
@@ -25,7 +25,7 @@ from .manager import SessionManager
 from .sessions import switch_active, target
 from .view import to_query
 
-# %% ../../nbs/routes/bulk.ipynb #a5426ae7
+# %% ../../nbs/routes/bulk.ipynb #0fa51d41
 log = logging.getLogger(__name__)
 
 def _ids(params:Any) -> List[str]: # The session ids a request names (valid ones, once each)
@@ -36,7 +36,7 @@ def _plural(n:int, what:str="session") -> str: return f"{n:,} {what}{'' if n == 
 def _batch(params:Any, purpose:str, flow:str) -> str: # The batch id a request's delete gets ("" for a new one)
     return (derived_id(params, purpose, flow) or "").replace("-", "")
 
-# %% ../../nbs/routes/bulk.ipynb #5d0a3573
+# %% ../../nbs/routes/bulk.ipynb #31e39380
 def _duplicate(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
     @route(kit, m.urls.duplicate_session, ("post",))
     def duplicate_session(req, params, files):
@@ -55,16 +55,19 @@ def _delete_many(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
         every, ids = params.get("all") == "1", _ids(params)
         if not every and not ids: raise BadInput("Select the sessions to delete.")
         batch = _batch(params, "delete", m.service.flow_id) or None
-        active = m.active_id(req)
+        active, one = m.active_id(req), (m.service.get_session(ids[0]) if len(ids) == 1 and not every else None)
+        label = one.resolved_label if one else None
         query = to_query(m.view_of(params), m.sort_keys) if every else None
         n, batch = m.service.move_to_trash(None if every else ids, query, batch=batch)
-        if n == 0 and batch and m.service.trash_count(): n = m.service.batch_size(batch)  # the same request again
-        msg = f"Deleted {_plural(n)}." if n else "Nothing was deleted: those sessions were already gone."
+        if n == 0 and batch and (n := m.service.batch_size(batch)) == 1 and len(ids) == 1:  # the same request again
+            label = m.service.trashed(ids[0]).label
+        what = f"“{label}”" if label and n == 1 else _plural(n)
+        msg = f"Deleted {what}." if n else "Nothing was deleted: those sessions were already gone."
         if active and not m.service.session_exists(active) and n: msg += " " + switch_active(m.service, req.session, m.session_key)
         undo = batch if n and m.service.trash_days else None
         return respond(req, params, alert=m.notice(msg, None if n else alert_colors.info, undo))
 
-# %% ../../nbs/routes/bulk.ipynb #7f6ec508
+# %% ../../nbs/routes/bulk.ipynb #f33801da
 def _restored_message(restored:Any) -> str: # What a restore says
     msg = f"Restored {_plural(restored.count)}." if restored.count else "Nothing to restore: already restored."
     if restored.renamed: msg += f" {_plural(len(restored.renamed))} came back under a new id: their id was taken meanwhile."
@@ -90,7 +93,7 @@ def _trash_routes(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
         msg = f"Deleted {_plural(n)} forever." if n else "Nothing to delete: the trash no longer holds those sessions."
         return respond(req, params, alert=m.notice(msg))
 
-# %% ../../nbs/routes/bulk.ipynb #62aafa20
+# %% ../../nbs/routes/bulk.ipynb #3dc2a2c7
 def _stream(flow:str, batches:Iterator[List[dict]]) -> Iterator[bytes]: # The export document, piece by piece
     head = json.dumps({"format": FORMAT, "version": VERSION, "flow_id": flow, "exported_at": utc_text()})
     yield (head[:-1] + ', "sessions": [').encode()
@@ -125,7 +128,7 @@ def _transfer(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
         msg = f"Imported {_plural(len(ids))}." + (f" {_plural(moved)} got a new id: the flow already had theirs." if moved else "")
         return respond(req, params, alert=m.notice(msg), view=ListView(rows=m.view_of(params).rows), focus=(ids or [None])[0], search=True)
 
-# %% ../../nbs/routes/bulk.ipynb #0d42b5ee
+# %% ../../nbs/routes/bulk.ipynb #389234bd
 def init_bulk_router(
     m:SessionManager, # The manager
     kit:RouteKit, # The kit to declare the routes on

@@ -6,7 +6,7 @@
 __all__ = ['log', 'Ids', 'ACTIVE_SESSION_KEY', 'COLLECTION_ROUTES', 'COLUMN_SORTS', 'NOTICE_KEY', 'NOTICE_CHARS', 'MOVES',
            'build_urls', 'AwaitablePage', 'put_notice', 'take_notice', 'Window', 'SessionManager', 'session_of', 'oob']
 
-# %% ../../nbs/routes/manager.ipynb #4eaf6995
+# %% ../../nbs/routes/manager.ipynb #d9c8b0c3
 import logging
 
 from dataclasses import dataclass, field, replace
@@ -33,14 +33,14 @@ from ..components.page_renderer import (
 from ..components.session_detail import render_session_detail, render_session_gone
 from ..components.session_list import (
     build_session_columns, create_session_cell_renderer, new_session_button, render_filter_chips, render_filters,
-    render_help_modal, render_list_scripts, render_rename_modal, render_search_box, render_session_count,
+    render_help_modal, render_list_scripts, render_rename_modal, render_session_count, search_input,
     render_session_delete_modal, render_session_list, render_session_list_body, render_session_toolbar, step_text)
 from ..components.trash_list import TRASH_COLUMNS, create_trash_cell_renderer
 from .context import bind_request, request_or_current
 from .guard import BadInput
 from .view import parse_view, to_query, view_query
 
-# %% ../../nbs/routes/manager.ipynb #a5ff54ab
+# %% ../../nbs/routes/manager.ipynb #f5e1c904
 log = logging.getLogger(__name__)
 Ids = SessionManagerHtmlIds
 ACTIVE_SESSION_KEY = "_workflow_session_id"  # HTTP-session key of the active workflow session (cjm-fasthtml-interactions' default)
@@ -59,14 +59,14 @@ def build_urls(
     urls = SessionManagementUrls(**{n: f"{p}/{n}" for n in names}, script=client_script_url(p))
     return urls, VirtualCollectionUrls(**{n: f"{p}/vc/{n}" for n in COLLECTION_ROUTES})
 
-# %% ../../nbs/routes/manager.ipynb #f7a37361
+# %% ../../nbs/routes/manager.ipynb #92eccd41
 class AwaitablePage(SessionPage):
     "A SessionPage that is also awaitable (awaiting it gives itself)."
     def __await__(self):
         yield from ()
         return self
 
-# %% ../../nbs/routes/manager.ipynb #fe687db0
+# %% ../../nbs/routes/manager.ipynb #3e67f930
 NOTICE_KEY, NOTICE_CHARS = "wsm:notice", 300  # Where the notice is kept; its longest text
 
 def put_notice(sess:Any, text:str, batch:Optional[str]=None) -> None:
@@ -81,7 +81,7 @@ def take_notice(sess:Any) -> Optional[Tuple[str, Optional[str]]]: # (text, batch
     batch = got.get("batch")
     return got["text"][:NOTICE_CHARS], batch if isinstance(batch, str) and batch.isalnum() else None
 
-# %% ../../nbs/routes/manager.ipynb #9989ccf8
+# %% ../../nbs/routes/manager.ipynb #9b52b970
 @dataclass
 class Window:
     "What one read of a view gives the list."
@@ -99,13 +99,14 @@ class SessionManager:
     def __init__(self, service:SessionManagementService, workflow_url:str, prefix:str, column_specs:Optional[List[ColumnSpec]],
                  get_step_title:Optional[Callable], page_title:str, page_icon:str, tab_entries:Optional[list], active_tab:str,
                  visible_rows:int, session_key:str, layout:Callable, show_created:bool=False, max_import_bytes:int=20 * 2**20):
-        self.service, self.workflow_url, self.get_step_title, self.layout = service, workflow_url, get_step_title, layout
+        self.service, self.workflow_url, self.layout = service, workflow_url, layout
+        service.configure_display(get_step_title)
+        self.get_step_title = service.recipe.step_title  # the service's own, when it was given one
         self.specs, self.tab_entries, self.active_tab = list(column_specs or []), tab_entries, active_tab
         self.page_title, self.page_icon, self.session_key = page_title, page_icon, session_key
         self.visible_rows, self.max_import_bytes, self.prefix = visible_rows, max_import_bytes, prefix
         self.urls, self.vc_urls = build_urls(prefix)
         self.columns = build_session_columns(self.specs, show_created)
-        service.configure_display(get_step_title)
         self.sort_keys = {**COLUMN_SORTS, **{s.field: service.add_host_sort(s.field, s.sort_path) for s in self.specs}}
         self.config = VirtualCollectionConfig(prefix=Ids.VC_PREFIX, columns=self.columns, show_scrollbar=False)
         self.vc_ids, self.vc_btn_ids = VirtualCollectionHtmlIds(Ids.VC_PREFIX), VirtualCollectionButtonIds(Ids.VC_PREFIX)
@@ -118,7 +119,7 @@ def session_of(req:Any) -> Optional[dict]: # The request's HTTP session, or None
     try: return req.session if req is not None else None
     except AssertionError: return None
 
-# %% ../../nbs/routes/manager.ipynb #00fbcc05
+# %% ../../nbs/routes/manager.ipynb #a261a6ea
 _FIELDS = {"sort": "sort", "dir": "desc", "q": "q", "step": "steps", "age": "age", "unlabelled": "unlabelled",
            "start": "start", "rows": "rows", "trash": "trash"}  # Query parameter -> ListView field
 
@@ -147,7 +148,7 @@ def _page_number(self:SessionManager, raw:str, strict:bool) -> int: # A page num
     if n < 1 and strict: raise BadInput("The page number must be a whole number of 1 or more.")
     return max(1, n)
 
-# %% ../../nbs/routes/manager.ipynb #090e58d8
+# %% ../../nbs/routes/manager.ipynb #609ffca4
 MOVES = ("up", "down", "page_up", "page_down", "first", "last")
 
 def _target(move:str, start:int, rows:int, cursor:int, total:int, capped:bool) -> Tuple[int, int]: # (start, cursor) after a move
@@ -161,7 +162,7 @@ def _target(move:str, start:int, rows:int, cursor:int, total:int, capped:bool) -
     c = max(0, cursor + step) if end is None else min(max(0, cursor + step), end - 1)
     return (c if c < start else c - rows + 1 if c >= start + rows else start), c
 
-# %% ../../nbs/routes/manager.ipynb #646c669b
+# %% ../../nbs/routes/manager.ipynb #98453a88
 @patch
 def _keyset(self:SessionManager, r:Any, query:Any, move:str, old_start:int, new_start:int, rows:int,
             first:Optional[str], last:Optional[str], matches:Optional[int]) -> Optional[list]: # The moved window by key, if it can
@@ -219,7 +220,7 @@ def _read_trash(self:SessionManager, view:ListView, cursor:int, move:Optional[st
     win.cursor = self._cursor(win, cursor, None)
     return win
 
-# %% ../../nbs/routes/manager.ipynb #a0da6202
+# %% ../../nbs/routes/manager.ipynb #4603034e
 @patch
 def state_of(self:SessionManager, win:Window) -> VirtualCollectionState: # The window as the list components take it
     return VirtualCollectionState(window_start=win.view.start, visible_rows=win.view.rows, total_items=win.total, is_auto_mode=False,
@@ -257,7 +258,7 @@ def toolbar(self:SessionManager, win:Window) -> Any: # The toolbar of a window
     return render_session_toolbar(self.urls, win.total, v.q, self.filters(win), self.chips(v), win.trash_count, win.capped,
                                   v.trash, bool(v.steps or v.age or v.unlabelled))
 
-# %% ../../nbs/routes/manager.ipynb #4b15513a
+# %% ../../nbs/routes/manager.ipynb #eeac8639
 @patch
 def list_component(self:SessionManager, req:Any, win:Window) -> Any: # The whole list of a window
     return render_session_list(win.items, self.config, self.state_of(win), self.vc_ids, self.vc_btn_ids, self.vc_urls, self.urls,
@@ -291,7 +292,7 @@ def refresh_items(self:SessionManager, request:Any=None) -> AwaitablePage:
     win = self.read(self.page_view(request_or_current(request)))
     return AwaitablePage(win.total, win.view.start, win.items, win.capped)
 
-# %% ../../nbs/routes/manager.ipynb #04c194a3
+# %% ../../nbs/routes/manager.ipynb #657dd5d4
 def oob(el:Any) -> Any: # `el`, marked to replace the element with its id, out of band
     el.attrs["hx-swap-oob"] = "true"
     return el
@@ -322,12 +323,12 @@ def answer(self:SessionManager,
     elif toolbar: parts.append(self.toolbar(win))
     else:
         parts += [render_session_count(win.total, bool(v.q) or v.filtered, win.capped, v.trash), self.filters(win), self.chips(v)]
-        if search: parts.append(render_search_box(self.urls, v.q))
+        if search: parts.append(search_input(self.urls, v.q))
         if new_button: parts.append(new_session_button(self.urls))
     area = Div(alert, id=Ids.ALERT_AREA, hx_swap_oob="innerHTML") if alert is not None else None
     return compact(*map(oob, parts), area)
 
-# %% ../../nbs/routes/manager.ipynb #7c06c948
+# %% ../../nbs/routes/manager.ipynb #9e9d2614
 @patch
 def full_page(self:SessionManager, title:str, *content:Any) -> tuple: # A page in the host's layout
     header = render_page_header(self.page_title, self.page_icon, self.tab_entries, self.active_tab)
@@ -348,7 +349,7 @@ def detail_page(self:SessionManager, req:Any, session_id:str) -> Tuple[tuple, in
                render_session_delete_modal(self.urls, self.service.trash_days), render_help_modal(), render_list_scripts(self.urls))
     return self.full_page(f"{item.resolved_label} · {self.page_title}", content, *dialogs), 200
 
-# %% ../../nbs/routes/manager.ipynb #1d610ec9
+# %% ../../nbs/routes/manager.ipynb #1971227d
 def _cursor_param(params:Any) -> int: # The focused row the page sent (-1 when none or malformed)
     raw = params.get("cursor")
     return int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 13 else -1
@@ -387,7 +388,7 @@ def live_answer(self:SessionManager, req:Any, win:Window, params:Any) -> Any: # 
     v = win.view
     return compact(oob(render_session_count(win.total, bool(v.q) or v.filtered, win.capped, v.trash)), oob(status))
 
-# %% ../../nbs/routes/manager.ipynb #bb240d06
+# %% ../../nbs/routes/manager.ipynb #7f29e0e3
 @patch
 def detail_answer(self:SessionManager, req:Any, session_id:str, alert:Any) -> Any: # The detail view after a change to it
     "The detail view and the page title again (out of band), with the notice."

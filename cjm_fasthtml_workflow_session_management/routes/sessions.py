@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Tuple
 from urllib.parse import urlsplit
 
-from fasthtml.common import FileResponse, FtResponse, HttpHeader, JSONResponse, Response, Title
+from fasthtml.common import FileResponse, FtResponse, HTMLResponse, HttpHeader, JSONResponse, Response, Title
 from cjm_fasthtml_daisyui.components.feedback.alert import alert_colors
 from cjm_fasthtml_interactions.core.state_store import set_session_id
 
@@ -53,7 +53,7 @@ def named_session(service:SessionManagementService, params:Any) -> Any: # The se
 def gone(m:SessionManager, req:Any, params:Any, message:str="That session no longer exists; it may have been deleted.") -> Any:
     "Answer an action on a session the flow does not have: 404, and for the page the refreshed list."
     if not is_htmx(req): return error_response(message, 404)
-    return FtResponse(m.respond(req, params, m.notice(message, alert_colors.warning)), status_code=404)
+    return HTMLResponse(m.respond(req, params, m.notice(message, alert_colors.warning)), status_code=404)
 
 def target(m:SessionManager, req:Any, params:Any) -> Tuple[Any, Optional[Any]]: # (the named session, None) or (None, the answer)
     "The session an action names, or the answer for an id that names none."

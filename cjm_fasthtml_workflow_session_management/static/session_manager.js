@@ -100,21 +100,32 @@
     if (s && !has(p, "session_id") && !mentions(elt, "session_id") && elt.closest("tr[data-session-id], #wsm-session-detail")) p.session_id = s.id;
     if (detail() && !has(p, "context")) p.context = "detail";
   });
-  // Busy while a request is on its way: the control is disabled and says so (aria-busy)
+  // Busy while a request is on its way: the control says so and takes no second click (it keeps the focus: a
+  // disabled button would drop it), so a double click sends one request
   document.addEventListener("htmx:beforeRequest", function (e) {
     var elt = e.detail.elt;
     if (!inRoot(elt)) return;
     inFlight.add(e.detail.xhr); pending++;
-    if (!elt.matches("button, input, select")) return;
-    elt.setAttribute("aria-busy", "true");
-    if (elt.tagName === "BUTTON" && !elt.disabled) { elt.disabled = true; elt.dataset.wsmBusy = "1"; }
+    var controls = elt.tagName === "FORM" ? Array.prototype.slice.call(elt.querySelectorAll("button[type=submit]")) : [elt];
+    controls.forEach(function (c) {
+      if (!c.matches("button, input, select")) return;
+      c.setAttribute("aria-busy", "true");
+      if (c.getAttribute("aria-disabled") !== "true") { c.setAttribute("aria-disabled", "true"); c.dataset.wsmBusy = "1"; }
+    });
   });
+  function busy(el) {  // whether a control (or a form, by its submit button) has a request on its way
+    if (!el || !el.closest) return false;
+    return !!(el.closest("[aria-busy=true]") || (el.tagName === "FORM" && el.querySelector("[aria-busy=true]")));
+  }
+  document.addEventListener("htmx:confirm", function (e) { if (inRoot(e.detail.elt) && busy(e.detail.elt)) e.preventDefault(); });
   document.addEventListener("htmx:afterRequest", function (e) {
     var elt = e.detail.elt;
     if (inFlight.delete(e.detail.xhr)) { pending--; setTimeout(drain, 40); }  // after the answer has settled (htmx settles in 20 ms)
     if (!elt || !elt.removeAttribute) return;
-    elt.removeAttribute("aria-busy");
-    if (elt.dataset && elt.dataset.wsmBusy) { delete elt.dataset.wsmBusy; elt.disabled = false; }
+    (elt.tagName === "FORM" ? Array.prototype.slice.call(elt.querySelectorAll("[aria-busy]")) : [elt]).forEach(function (c) {
+      c.removeAttribute("aria-busy");
+      if (c.dataset && c.dataset.wsmBusy) { delete c.dataset.wsmBusy; c.removeAttribute("aria-disabled"); }
+    });
     var dialog = elt.closest && elt.closest("dialog[data-wsm-dialog]");
     var ok = e.detail.successful || (e.detail.xhr && e.detail.xhr.status === 404);
     if (dialog && dialog.open && ok) dialog.close();
@@ -158,10 +169,17 @@
   });
 
   // --- after every swap ----------------------------------------------------------------------------------
-  var focusWasInList = false, filtersOpen = false;
+  var focusWasInList = false, filtersOpen = false, focusedControl = null;
+  function controlKey(el) {  // a selector that finds a list control again once the list was replaced
+    if (el.dataset.sort) return '[data-sort="' + CSS.escape(el.dataset.sort) + '"]';
+    if (el.dataset.move) return '[data-move="' + CSS.escape(el.dataset.move) + '"]';
+    if (el.name && el.closest("#wsm-pager")) return '#wsm-pager [name="' + CSS.escape(el.name) + '"]';
+    return null;
+  }
   document.addEventListener("htmx:beforeSwap", function () {
     var b = body(), a = document.activeElement;
     focusWasInList = !!(b && a && (b.contains(a) || a === document.body));
+    focusedControl = b && a && b.contains(a) && !rowOf(a) ? controlKey(a) : null;
     var f = byId("wsm-filters");
     filtersOpen = !!(f && f.open);
   });
@@ -173,9 +191,13 @@
     var f = byId("wsm-filters");
     if (f && filtersOpen) f.open = true;
     if (b.dataset.changes) lastChanges = b.dataset.changes;
+    var box = searchBox();  // the box says what the list shows, unless the user is typing in it
+    if (box && (historyMode === "none" || document.activeElement !== box)) box.value = new URLSearchParams(b.dataset.view).get("q") || "";
     recordView();
-    if (!openDialog() && (focusWasInList || document.activeElement === document.body)) focusList();
-    focusWasInList = false;
+    var control = focusedControl && document.querySelector(focusedControl);
+    if (control && !control.disabled) control.focus();
+    else if (!openDialog() && (focusWasInList || document.activeElement === document.body)) focusList();
+    focusWasInList = false; focusedControl = null;
   });
 
   // --- selection: kept in the page, so it survives moves, pages and sorts --------------------------------
@@ -334,6 +356,7 @@
     var t = e.target;
     if (!t.closest) return;
     if (t.matches("dialog[data-wsm-dialog]")) { t.close(); return; }  // a click on the backdrop
+    if (busy(t)) { e.preventDefault(); return; }  // its request is on its way
     if (t.closest("[data-wsm-close]")) { t.closest("dialog").close(); return; }
     if (!inRoot(t)) return;
     var el;
@@ -459,12 +482,15 @@
     if (batch) request("POST", url("restore-sessions"), { batch: batch }, button || body());
   }
   var lastBatch = null, fading = null;
-  document.addEventListener("htmx:oobAfterSwap", function (e) {
-    if (!e.detail.target || e.detail.target.id !== "wsm-alert-area") return;
-    var button = e.detail.target.querySelector("[data-wsm-undo]");
+  function noticed() {  // a new notice arrived: remember its Undo, and let a success fade
+    var area = byId("wsm-alert-area"), notice = area && area.firstElementChild;
+    if (!notice || notice.dataset.wsmSeen) return;
+    notice.dataset.wsmSeen = "1";
+    var button = notice.querySelector("[data-wsm-undo]");
     if (button) lastBatch = button.dataset.wsmUndo;
-    fade(e.detail.target);
-  });
+    fade(area);
+  }
+  document.addEventListener("htmx:afterSettle", noticed);
   function fade(area) {
     clearTimeout(fading);
     var notice = area.querySelector("[data-wsm-fade]");
@@ -551,8 +577,7 @@
   function start() {
     var b = body();
     if (b) { lastChanges = b.dataset.changes || null; setCursor(cursorRow() || rows()[0], false); applySelection(); }
-    var area = byId("wsm-alert-area");
-    if (area) fade(area);
+    noticed();
     if (url("changes")) schedule(POLL);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();

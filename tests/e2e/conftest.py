@@ -2,6 +2,7 @@
 
 Each test gets its own server and data folder, so tests never see each other's sessions. Every page
 fails its test on a browser console error or a failed request."""
+import re
 import sys
 from pathlib import Path
 
@@ -37,9 +38,20 @@ def empty_server(tmp_path):
 
 class BrowserProblems:
     "Console errors, page errors and failed requests seen by the pages of one test."
-    def __init__(self): self.items = []
+    def __init__(self): self.items, self.statuses = [], set()
+
+    def allow(self, *statuses: int) -> None:
+        "Answers with these statuses are what the test asks for (the browser logs each 4xx as a console error)."
+        self.statuses.update(statuses)
+
+    def _console(self, m):
+        if m.type != "error": return
+        status = re.search(r"status of (\d+)", m.text)
+        if status and int(status[1]) in self.statuses: return
+        self.items.append(f"console: {m.text} at {m.location.get('url')}")
+
     def watch(self, page):
-        page.on("console", lambda m: m.type == "error" and self.items.append(f"console: {m.text} at {m.location.get('url')}"))
+        page.on("console", self._console)
         page.on("pageerror", lambda e: self.items.append(f"page error: {e}"))
         # ERR_ABORTED is a request the page itself dropped: htmx's HX-Redirect navigates away while Chromium is
         # still closing the answered POST. A missing asset is a 404 and shows up as a console error above.
@@ -76,3 +88,18 @@ def new_user(browser, problems):
         return problems.watch(page)
     yield make
     for ctx in contexts: ctx.close()
+
+
+@pytest.fixture
+def pg_server(tmp_path, pg_conninfo):
+    "The demo on PostgreSQL (a fresh schema of the test server), with its 50 seeded sample sessions."
+    server = DemoServer(tmp_path / "data", 50, database_url=pg_conninfo)
+    try: yield server
+    finally: server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def any_server(request, tmp_path):
+    "The demo on each database in turn."
+    if request.param == "sqlite": yield from _server(tmp_path, 50)
+    else: yield request.getfixturevalue("pg_server")
