@@ -37,6 +37,7 @@ class SessionManagerHtmlIds:
     LIST_BODY = "wsm-list-body"                   # The part of the list that changes with the data
     PAGER = "wsm-pager"                           # Page controls
     LIVE_STATUS = "wsm-live-status"               # "3 new sessions", "Offline, retrying"
+    TRASH_BTN = "wsm-trash-btn"                   # The way to the trash, with its count
     ICON_SPRITE = "wsm-icons"                     # Hidden SVG sprite of the icons the page draws
     DELETE_MODAL_TITLE = "wsm-delete-modal-title" # Heading of the delete dialog
     DELETE_FORM = "wsm-delete-form"               # Form the delete dialog posts

@@ -6,7 +6,7 @@
 __all__ = ['log', 'Ids', 'DEFAULT_VIEW', 'BUILT_IN_KEYS', 'ICON_BTN', 'FILTERS_CLS', 'KEYS', 'ROW_ACTIONS',
            'build_session_columns', 'narrow_hidden', 'highlight', 'step_text', 'time_cell',
            'create_session_cell_renderer', 'count_text', 'render_session_count', 'search_input', 'render_search_box',
-           'new_session_button', 'render_filters', 'render_filter_chips', 'render_selection_bar',
+           'new_session_button', 'render_filters', 'render_filter_chips', 'render_selection_bar', 'trash_button',
            'render_session_toolbar', 'render_rename_modal', 'render_session_delete_modal', 'render_help_modal',
            'render_import_modal', 'render_row_menu', 'render_list_scripts', 'render_list_empty',
            'render_session_list_body', 'render_session_list']
@@ -248,6 +248,11 @@ def render_selection_bar(
                cls="flex flex-wrap items-center gap-2 rounded-box bg-base-200 px-3 py-1")
 
 # %% ../../nbs/components/session_list.ipynb #1a2b3c4d
+def trash_button(urls:SessionManagementUrls, count:int) -> Any: # The way to the trash, saying how many sessions it holds
+    return Button(render_icon("trash"), Span("Trash"), Span(f"{count:,}", cls="badge badge-sm"), type="button", id=Ids.TRASH_BTN,
+                  aria_label=f"Trash ({count:,})", hx_get=urls.list_sessions, hx_vals={"view": "trash=1"},
+                  hx_swap="none", cls=join_cls(btn, btn_sizes.sm, btn_styles.ghost, "gap-1"))
+
 def render_session_toolbar(
     urls:SessionManagementUrls, # URL bundle for action routes
     total_count:int=0, # Total number of sessions in the list
@@ -267,10 +272,7 @@ def render_session_toolbar(
         main = [back, count, Div(cls="grow"), Button(render_icon("trash-2"), Span("Empty trash"), type="button", data_wsm_bulk="purge-all",
                                                      cls=join_cls(btn, btn_sizes.sm, "gap-1"))]
     else:
-        to_trash = (Button(render_icon("trash"), Span("Trash"), Span(f"{trash_count:,}", cls="badge badge-sm"), type="button",
-                           aria_label=f"Trash ({trash_count:,})", hx_get=urls.list_sessions, hx_vals={"view": "trash=1"},
-                           hx_swap="none", cls=join_cls(btn, btn_sizes.sm, btn_styles.ghost, "gap-1"))
-                    if trash_count is not None else None)
+        to_trash = trash_button(urls, trash_count) if trash_count is not None else None
         main = [render_search_box(urls, search), filters, count, Div(cls="grow"), to_trash,
                 Button(render_icon("keyboard"), type="button", aria_label="Keyboard shortcuts", title="Keyboard shortcuts (?)",
                        aria_keyshortcuts="?", data_wsm_open="help", cls=join_cls(btn, btn_sizes.sm, btn_styles.ghost, "btn-square max-sm:hidden")),

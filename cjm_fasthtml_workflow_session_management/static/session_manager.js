@@ -91,6 +91,7 @@
     if (!inRoot(elt)) return;
     var view = currentView();
     if (!has(p, "view") && body()) p.view = view;
+    if (body()) p.was = view;  // the view the page shows, even when the control asks for another
     var cur = cursorRow();
     if (!has(p, "cursor") && cur) p.cursor = String(indexOf(cur));
     var rs = rows();
