@@ -54,8 +54,8 @@
   var historyMode = "push";  // how the next list answer records its view: "push", "replace" or "none"
   function recordView() {
     var b = body();
-    if (!b || b.dataset.view === undefined || detail()) return;
-    var view = b.dataset.view;
+    if (!b || detail()) return;
+    var view = b.dataset.view || "";  // an empty data-view (the default view) may be left out of the markup
     if (view !== viewOfLocation() && historyMode !== "none") {
       history[historyMode === "replace" ? "replaceState" : "pushState"]({ wsmView: view }, "", locationWithView(view));
     }
@@ -364,7 +364,7 @@
     if ((el = t.closest("[data-wsm-dismiss]"))) { var alert = el.closest("[role=alert], [role=status]"); if (alert) alert.remove(); return; }
     if ((el = t.closest("[data-sort]"))) { request("GET", url("list-sessions"), { sort: el.dataset.sort, dir: el.dataset.dir, start: "0" }, el); return; }
     if ((el = t.closest("[data-move]"))) { if (!el.disabled) move(el.dataset.move, el); return; }
-    if ((el = t.closest("[data-wsm-show]"))) { byId("wsm-live-status").replaceChildren(); request("GET", url("list-sessions"), {}, el); return; }
+    if ((el = t.closest("[data-wsm-show]"))) { request("GET", url("list-sessions"), {}, body()); byId("wsm-live-status").replaceChildren(); return; }
     if ((el = t.closest("[data-wsm-open=help]"))) { openHelp(); return; }
     if ((el = t.closest("[data-wsm-bulk]"))) { bulk(el.dataset.wsmBulk, el); return; }
     if ((el = t.closest("[data-wsm-select-all]"))) {
@@ -567,7 +567,7 @@
     else if (s.textContent.indexOf("Offline") === 0) s.replaceChildren();
   }
   function refreshLive() {
-    if (pending || openDialog()) { schedule(POLL); return; }
+    if (pending) { schedule(POLL); return; }  // an open dialog stays: the answer replaces only the list
     var b = body(), shown = rows().map(function (r) { return r.dataset.sessionId; }).join(",");
     historyMode = "replace";
     request("GET", url("list-sessions"), { live: "1", shown: shown, total: b ? b.dataset.total : "" });
