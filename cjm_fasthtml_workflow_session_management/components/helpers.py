@@ -171,6 +171,6 @@ def render_management_tabs(
     "Render a row of anchor-link tabs for cross-management page navigation."
     icon = render_icon if sprite else icon_svg
     links = [A(icon(ic), Span(label), href=url, aria_current="page" if key == active else None,
-               cls=join_cls(tab, "tab-active" if key == active else "", "gap-2")) for key, label, ic, url in entries]
+               cls=join_cls(tab, "tab-active" if key == active else "text-base-content/80", "gap-2")) for key, label, ic, url in entries]
     return Div(Nav(*links, aria_label="Management pages", cls=join_cls(tabs, tabs_styles.border)),
                id=Ids.TABS, cls="overflow-x-auto")

@@ -180,8 +180,8 @@ def render_search_box(
     search:str="", # Current search text of the view
 ) -> Any: # The search box
     "The search input in its box, with a search icon."
-    return Label(render_icon("search", "w-4 h-4 opacity-70"), search_input(urls, search), role="search",
-                 cls="input input-sm flex items-center gap-2 grow min-w-40 max-w-md")
+    return Div(Label(render_icon("search", "w-4 h-4 opacity-70"), search_input(urls, search),
+                     cls="input input-sm flex items-center gap-2 w-full"), role="search", cls="grow min-w-40 max-w-md")
 
 def new_session_button(urls:SessionManagementUrls, cls:str="") -> Any: # New Session, with a fresh idempotency key
     "The New Session button. Its request id makes a repeated request (a double click) create one session."
@@ -241,7 +241,7 @@ def render_selection_bar(
     actions = ([act("Restore", "rotate-ccw", "restore"), act("Delete forever", "trash-2", "purge")] if trash else
                [act("Delete", "trash-2", "delete"), act("Export", "download", "export")])
     return Div(Span(data_wsm_fill="selected", aria_live="polite", cls="text-sm font-semibold"),
-               Button(type="button", data_wsm_select_all="1", cls=join_cls(btn, btn_sizes.xs, btn_styles.link)),
+               Button(type="button", data_wsm_select_all="1", cls=join_cls(btn, btn_sizes.xs, btn_styles.ghost, "underline")),
                *actions, Button("Clear selection", type="button", data_wsm_clear="1", aria_keyshortcuts="Escape",
                                 cls=join_cls(btn, btn_sizes.xs, btn_styles.ghost)),
                id=Ids.SELECTION_BAR, hidden=True, role="region", aria_label="Selection",
@@ -249,8 +249,9 @@ def render_selection_bar(
 
 # %% ../../nbs/components/session_list.ipynb #1a2b3c4d
 def trash_button(urls:SessionManagementUrls, count:int) -> Any: # The way to the trash, saying how many sessions it holds
-    return Button(render_icon("trash"), Span("Trash"), Span(f"{count:,}", cls="badge badge-sm"), type="button", id=Ids.TRASH_BTN,
-                  aria_label=f"Trash ({count:,})", hx_get=urls.list_sessions, hx_vals={"view": "trash=1"},
+    return Button(render_icon("trash"), Span("Trash"), Span(f"{count:,}", cls="badge badge-sm"),
+                  Span(" deleted session" if count == 1 else " deleted sessions", cls="sr-only"), type="button", id=Ids.TRASH_BTN,
+                  hx_get=urls.list_sessions, hx_vals={"view": "trash=1"},
                   hx_swap="none", cls=join_cls(btn, btn_sizes.sm, btn_styles.ghost, "gap-1"))
 
 def render_session_toolbar(

@@ -63,7 +63,7 @@ def test_the_trash_lists_deleted_sessions_restores_one_and_deletes_forever(page,
         m.row(label).get_by_role("button", name=f"Delete “{label}”").click()
         page.locator("#wsm-delete-modal [data-wsm-confirm]").click()
         m.settled()
-    page.get_by_role("button", name="Trash (3)").click()
+    page.get_by_role("button", name="Trash 3 deleted sessions").click()
     m.settled()
     expect(page.locator("#wsm-count")).to_have_text("3 in the trash")
     assert sorted(m.labels()) == sorted(labels)
