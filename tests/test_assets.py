@@ -9,16 +9,16 @@ from build_assets import build_css  # noqa: E402
 from render_states import render_all  # noqa: E402
 
 # A marker of each state that must reach the scan, or its classes go missing from app.css
-STATE_MARKERS = ('data-sm-empty', 'data-sm-active', 'aria-sort="ascending"', 'aria-sort="descending"',
-                 'role="alert"', 'alert-success', 'id="sm-detail"', 'role="tablist"', 'tab-active',
-                 'No sessions match your search.', 'id="sm-rename-modal"', 'id="sm-delete-modal"',
-                 'modal-open', '<dialog open', 'modal-backdrop', 'data-sm-cursor')
+STATE_MARKERS = ('data-wsm-empty', 'id="wsm-active-session-badge"', 'aria-sort="ascending"', 'aria-sort="descending"',
+                 'role="alert"', 'alert-success', 'id="wsm-session-detail"', 'tab-active', 'No sessions match.',
+                 'The trash is empty.', 'in the trash', 'id="wsm-rename-modal"', 'id="wsm-delete-modal"', ' open>',
+                 'aria-current="true"', 'data-wsm-undo', 'This session no longer exists', 'Remove filter', 'new session')
 
 # Selectors the components need, each from a different state or kind of class (daisyUI, utility, variant)
 SELECTORS = ('.badge-primary', '.alert-error', '.alert-success', '.alert-info', '.alert-warning', '.btn-primary',
-             '.btn-error', '.modal', '.modal-box', '.modal-open', '.modal-backdrop', '.tab-active', r'.max-md\:hidden',
-             r'.max-sm\:hidden', '.table-cell', '.truncate', '.link-hover', '.input', '.w-4', '.w-20', '.w-32',
-             '.bg-base-300', r'.grid-cols-\[max-content_1fr\]')
+             '.btn-error', '.modal', '.modal-box', '.tab-active', '.table', '.truncate', '.input', '.w-4', '.w-20', '.w-32',
+             r'.grid-cols-\[max-content_1fr\]', r'.\[\&_\[data-a\=resume\]\]\:btn', r'.\[\&_tr\[aria-current\]\]\:bg-base-200',
+             r'nth-child\(3\)', r'.\[\&_\[aria-busy\=true\]\]\:cursor-progress', r'\[stroke-linecap\:round\]', '.sr-only')
 
 
 @pytest.fixture(scope="module")
