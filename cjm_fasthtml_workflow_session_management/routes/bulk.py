@@ -5,11 +5,12 @@
 # %% auto #0
 __all__ = ['log', 'init_bulk_router']
 
-# %% ../../nbs/routes/bulk.ipynb #ec29830e
+# %% ../../nbs/routes/bulk.ipynb #4fdfc367
 import json
 import logging
 
 from typing import Any, Callable, Dict, Iterator, List
+from urllib.parse import quote
 
 from fasthtml.common import Response
 from starlette.responses import StreamingResponse
@@ -21,11 +22,11 @@ from ..services.transfer import DocumentError, FORMAT, VERSION
 from ..services.trash import utc_text
 from .guard import BadInput
 from .kit import RouteKit, derived_id, route
-from .manager import SessionManager
+from .manager import SessionManager, put_notice
 from .sessions import switch_active, target
 from .view import to_query
 
-# %% ../../nbs/routes/bulk.ipynb #5083cf0a
+# %% ../../nbs/routes/bulk.ipynb #4b50a60d
 log = logging.getLogger(__name__)
 
 def _ids(params:Any) -> List[str]: # The session ids a request names (valid ones, once each)
@@ -36,7 +37,7 @@ def _plural(n:int, what:str="session") -> str: return f"{n:,} {what}{'' if n == 
 def _batch(params:Any, purpose:str, flow:str) -> str: # The batch id a request's delete gets ("" for a new one)
     return (derived_id(params, purpose, flow) or "").replace("-", "")
 
-# %% ../../nbs/routes/bulk.ipynb #7062cc95
+# %% ../../nbs/routes/bulk.ipynb #6367cb4b
 def _duplicate(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
     @route(kit, m.urls.duplicate_session, ("post",))
     def duplicate_session(req, params, files):
@@ -47,6 +48,9 @@ def _duplicate(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
         except SessionExistsError: pass  # the same request again: answer as the first time
         copy = m.service.get_session(new)
         msg = f"Duplicated “{item.resolved_label}” as “{copy.resolved_label if copy else 'a copy'}”."
+        if params.get("context") == "detail":  # from the detail view, on to the copy's
+            put_notice(req.session, msg)
+            return Response(status_code=204, headers={"HX-Redirect": f"{m.urls.session_detail}?session_id={quote(new, safe='')}"})
         return respond(req, params, alert=m.notice(msg), focus=new, view=ListView(rows=m.view_of(params).rows), search=True)
 
 def _delete_many(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
@@ -65,9 +69,12 @@ def _delete_many(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
         msg = f"Deleted {what}." if n else "Nothing was deleted: those sessions were already gone."
         if active and not m.service.session_exists(active) and n: msg += " " + switch_active(m.service, req.session, m.session_key)
         undo = batch if n and m.service.trash_days else None
+        if params.get("context") == "detail":  # the session shown is gone: back to the list, where the notice waits
+            put_notice(req.session, msg, undo)
+            return Response(status_code=204, headers={"HX-Redirect": m.urls.management_page})
         return respond(req, params, alert=m.notice(msg, None if n else alert_colors.info, undo))
 
-# %% ../../nbs/routes/bulk.ipynb #86bd5579
+# %% ../../nbs/routes/bulk.ipynb #8609a453
 def _restored_message(restored:Any) -> str: # What a restore says
     msg = f"Restored {_plural(restored.count)}." if restored.count else "Nothing to restore: already restored."
     if restored.renamed: msg += f" {_plural(len(restored.renamed))} came back under a new id: their id was taken meanwhile."
@@ -81,7 +88,7 @@ def _trash_routes(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
         if batch: restored = m.service.restore_batch(batch)
         else: restored = m.service.restore_all() if every else m.service.restore_many(ids)
         if params.get("context") == "detail":
-            return Response(status_code=204, headers={"HX-Redirect": f"{m.urls.session_detail}?session_id={restored.session_ids[0]}"
+            return Response(status_code=204, headers={"HX-Redirect": f"{m.urls.session_detail}?session_id={quote(restored.session_ids[0], safe='')}"
                                                       if restored.session_ids else m.urls.management_page})
         return respond(req, params, alert=m.notice(_restored_message(restored)), focus=(restored.session_ids or [None])[0])
 
@@ -93,7 +100,7 @@ def _trash_routes(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
         msg = f"Deleted {_plural(n)} forever." if n else "Nothing to delete: the trash no longer holds those sessions."
         return respond(req, params, alert=m.notice(msg))
 
-# %% ../../nbs/routes/bulk.ipynb #01c9e0d5
+# %% ../../nbs/routes/bulk.ipynb #ce6e69f1
 def _stream(flow:str, batches:Iterator[List[dict]]) -> Iterator[bytes]: # The export document, piece by piece
     head = json.dumps({"format": FORMAT, "version": VERSION, "flow_id": flow, "exported_at": utc_text()})
     yield (head[:-1] + ', "sessions": [').encode()
@@ -128,7 +135,7 @@ def _transfer(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
         msg = f"Imported {_plural(len(ids))}." + (f" {_plural(moved)} got a new id: the flow already had theirs." if moved else "")
         return respond(req, params, alert=m.notice(msg), view=ListView(rows=m.view_of(params).rows), focus=(ids or [None])[0], search=True)
 
-# %% ../../nbs/routes/bulk.ipynb #1279d79b
+# %% ../../nbs/routes/bulk.ipynb #5c74cddb
 def init_bulk_router(
     m:SessionManager, # The manager
     kit:RouteKit, # The kit to declare the routes on

@@ -238,3 +238,23 @@ def test_question_mark_lists_the_keys(page, server):
 
 def _sessions(server) -> int:
     with sqlite3.connect(server.db) as c: return c.execute("SELECT count(*) FROM workflow_state").fetchone()[0]
+
+
+def test_the_detail_view_renames_duplicates_and_deletes_by_its_labelled_buttons(page, server):
+    m = Manager(page, server.url).open()
+    label = m.labels()[0]
+    page.goto(server.url + m.rows.first.locator("th a").get_attribute("href"))
+    detail = page.locator("#wsm-session-detail")
+    detail.get_by_role("button", name=f"Rename “{label}”").click()
+    page.locator("#wsm-rename-input").fill("Renamed in the detail view")
+    page.keyboard.press("Enter")
+    expect(detail.get_by_role("heading", level=2)).to_have_text("Renamed in the detail view")
+    expect(page).to_have_title(re.compile("^Renamed in the detail view"))
+    page.locator("#wsm-session-detail").get_by_role("button", name="Duplicate “Renamed in the detail view”").click()
+    expect(page.locator("#wsm-session-detail h2")).to_have_text("Copy of Renamed in the detail view")
+    expect(page.locator("#wsm-alert-area")).to_contain_text("Duplicated")
+    page.locator("#wsm-session-detail").get_by_role("button", name="Delete “Copy of Renamed in the detail view”").click()
+    page.locator("#wsm-delete-modal [data-wsm-confirm]").click()
+    page.wait_for_url(re.compile("management_page"))
+    expect(page.locator("#wsm-alert-area")).to_contain_text("Deleted “Copy of Renamed in the detail view”")
+    expect(page.locator("#wsm-alert-area").get_by_role("button", name="Undo")).to_be_visible()
