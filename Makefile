@@ -5,7 +5,7 @@ setup:
 	bash tools/setup.sh
 
 demo: setup
-	.venv/bin/python demo/app.py
+	.venv/bin/python demo/app.py $(if $(DATABASE_URL),--database-url "$(DATABASE_URL)")
 
 test:
 	bash tools/setup.sh --browser
