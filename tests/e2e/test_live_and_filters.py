@@ -107,7 +107,7 @@ def test_a_direct_store_write_and_a_deletion_elsewhere_show_up(page, server):
 def test_a_second_app_process_on_the_same_postgresql_database(page, pg_server, tmp_path):
     second = DemoServer(tmp_path / "second", 0, database_url=pg_server.database_url)
     try:
-        m = Manager(page, pg_server.url).open()
+        Manager(page, pg_server.url).open()
         other = Manager(page.context.browser.new_context().new_page(), second.url).open()
         other.page.locator("#wsm-new-session-btn").click()
         other.settled()
@@ -119,7 +119,7 @@ def test_a_second_app_process_on_the_same_postgresql_database(page, pg_server, t
 
 def test_offline_says_so_and_recovers(page, server, problems):
     problems.allow(503)
-    m = Manager(page, server.url).open()
+    Manager(page, server.url).open()
     page.route("**/changes", lambda route: route.abort())
     expect(page.locator("#wsm-live-status")).to_contain_text("Offline, retrying", timeout=LIVE + 2000)
     page.unroute("**/changes")

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from manager_page import PAGE, Manager
+from manager_page import Manager
 
 
 def test_search_finds_generated_labels_step_titles_and_host_columns(page, any_server):
