@@ -6,7 +6,7 @@
 __all__ = ['GRID_CLS', 'ROWS_CHOICES', 'PAGER_CLS', 'render_header_row', 'render_rows', 'narrow_cls', 'render_grid',
            'render_pager']
 
-# %% ../../nbs/components/grid.ipynb #a7c295bc
+# %% ../../nbs/components/grid.ipynb #8171d3e0
 from typing import Any, Callable, Optional, Sequence, Tuple
 
 from fasthtml.common import Button, Div, Input, Label, Nav, Option, Select, Span, Table, Tbody, Td, Th, Thead, Tr
@@ -15,7 +15,7 @@ from cjm_fasthtml_virtual_collection.core.models import CellRenderContext, Colum
 from ..html_ids import SessionManagerHtmlIds as Ids
 from .helpers import ft_svg_use, join_cls
 
-# %% ../../nbs/components/grid.ipynb #6e53b7a7
+# %% ../../nbs/components/grid.ipynb #b481c1bf
 def _sort_button(col:ColumnDef, order:Optional[Tuple[str, bool]]) -> Any: # A header's sort button (the client script sends it)
     current = order is not None and order[0] == col.key
     desc = order[1] if current else False
@@ -27,7 +27,7 @@ def _aria_sort(col:ColumnDef, order:Optional[Tuple[str, bool]]) -> Optional[str]
     if order is None or order[0] != col.key: return "none"
     return "descending" if order[1] else "ascending"
 
-# %% ../../nbs/components/grid.ipynb #c117e73d
+# %% ../../nbs/components/grid.ipynb #4b4bb1fb
 def render_header_row(
     columns:Sequence[ColumnDef], # Data columns
     order:Optional[Tuple[str, bool]]=None, # (column key, descending) of the current order
@@ -41,7 +41,7 @@ def render_header_row(
                         aria_sort=_aria_sort(col, order), cls=col.header_cls or None))
     return Thead(Tr(*cells, aria_rowindex="1"))
 
-# %% ../../nbs/components/grid.ipynb #e2c5195c
+# %% ../../nbs/components/grid.ipynb #fa9a83af
 def render_rows(
     items:Sequence[Any], # The window's items
     columns:Sequence[ColumnDef], # Data columns
@@ -67,7 +67,7 @@ def render_rows(
                        aria_current="true" if index == cursor else None))
     return Tbody(*rows)
 
-# %% ../../nbs/components/grid.ipynb #777347df
+# %% ../../nbs/components/grid.ipynb #c99010d4
 GRID_CLS = ("table table-fixed w-full [&_tbody_th]:font-normal [&_td:not(:first-child):not(:last-child)]:truncate "
             "[&_thead_button]:inline-flex [&_thead_button]:items-center [&_thead_button]:gap-1 [&_thead_button]:font-semibold "
             "[&_thead_svg]:size-3 [&_[aria-sort$=ending]_svg]:text-primary [&_button]:cursor-pointer "
@@ -111,7 +111,7 @@ def render_grid(
                  role="grid", aria_label=label, aria_rowcount=str(total + 1), aria_multiselectable="true" if selectable else None,
                  cls=join_cls(GRID_CLS, narrow_cls(columns, narrow_hidden, selectable), kwargs.pop("cls", "")), **kwargs)
 
-# %% ../../nbs/components/grid.ipynb #f61224b3
+# %% ../../nbs/components/grid.ipynb #d6965967
 ROWS_CHOICES = (10, 25, 50, 100)  # Rows-per-page choices
 
 def _page_button(icon:str, label:str, disabled:bool, move:str) -> Any: # One pager button (the client script sends the move)

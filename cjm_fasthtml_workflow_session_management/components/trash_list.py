@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['TRASH_COLUMNS', 'create_trash_cell_renderer']
 
-# %% ../../nbs/components/trash_list.ipynb #68da0abe
+# %% ../../nbs/components/trash_list.ipynb #30e547d0
 from typing import Any, Callable
 
 from fasthtml.common import Button, Div, Span
@@ -15,7 +15,7 @@ from ..utils import PLACEHOLDER, format_bytes
 from .helpers import ft_svg_use
 from .session_list import time_cell
 
-# %% ../../nbs/components/trash_list.ipynb #83321520
+# %% ../../nbs/components/trash_list.ipynb #f7bbf577
 TRASH_COLUMNS = (ColumnDef("label", "Session"), ColumnDef("status", "Step", header_cls="w-36"),
                  ColumnDef("updated", "Deleted", header_cls="w-32"), ColumnDef("size", "Size", header_cls="w-20 text-right", cell_cls="n"),
                  ColumnDef("actions", "", header_cls="w-48 max-md:w-28"))  # The trash's columns (keys as the list's, so phones hide the same)
