@@ -36,6 +36,7 @@ class SessionManagerHtmlIds:
     SELECTION_BAR = "wsm-selection"               # Count and actions of the selected sessions
     LIST_BODY = "wsm-list-body"                   # The part of the list that changes with the data
     PAGER = "wsm-pager"                           # Page controls
+    ROWS_MENU = "wsm-rows"                        # Rows-per-page menu
     LIVE_STATUS = "wsm-live-status"               # "3 new sessions", "Offline, retrying"
     TRASH_BTN = "wsm-trash-btn"                   # The way to the trash, with its count
     ICON_SPRITE = "wsm-icons"                     # Hidden SVG sprite of the icons the page draws

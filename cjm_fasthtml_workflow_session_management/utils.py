@@ -102,7 +102,7 @@ def normalize_label(label:Optional[str], # Label as typed by a user or host
     if len(cleaned) > max_length: raise LabelTooLongError(len(cleaned), max_length)
     return cleaned or None
 
-# %% ../nbs/utils.ipynb #f0ac23d2
+# %% ../nbs/utils.ipynb #8df3ee72
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 def fold_text(text:str # Text as shown
@@ -111,7 +111,7 @@ def fold_text(text:str # Text as shown
     decomposed = unicodedata.normalize("NFKD", _CONTROL.sub(" ", text).casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
-# %% ../nbs/utils.ipynb #700b4fd0
+# %% ../nbs/utils.ipynb #477112d4
 def _number_part(m:re.Match) -> str: # A digit run as marker, length and digits
     digits = m[0].lstrip("0") or "0"
     return "\x01" + chr(0x30 + min(len(digits), 0x4e)) + digits
@@ -121,7 +121,7 @@ def natural_key(text:str # Text as shown
     "The key that orders texts the way people read them (\"Lecture 2\" < \"Lecture 10\")."
     return re.sub("[0-9]+", _number_part, fold_text(text))
 
-# %% ../nbs/utils.ipynb #a4137fb4
+# %% ../nbs/utils.ipynb #73681eb3
 def _number_key(x:float) -> str: # 16 hex digits that sort like the number
     bits = struct.unpack(">Q", struct.pack(">d", float(x)))[0]
     return f"{bits ^ ((1 << 64) - 1) if x < 0 else bits | (1 << 63):016x}"
@@ -134,7 +134,7 @@ def value_sort_key(value:Any # A value read from a session's state
     if isinstance(value, str) and value.strip(): return "s" + natural_key(value)
     return None
 
-# %% ../nbs/utils.ipynb #a3bcf013
+# %% ../nbs/utils.ipynb #c4be9492
 def match_spans(text:str, # Text as shown
     query:str # Search text as typed
     ) -> List[Tuple[int, int]]: # (start, end) of each match in `text`, in order, not overlapping

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['DEBUG_SESSION_RENDER', 'log', 'ICON_ID_PREFIX', 'SPRITE_STROKE', 'join_cls', 'compact', 'icon_svg',
            'render_icon_sprite', 'render_icon', 'ft_svg_use', 'render_section_header', 'render_icon_button',
-           'render_alert', 'render_delete_modal', 'render_empty_state', 'render_active_session_badge',
+           'render_alert', 'render_delete_modal', 'time_cell', 'render_empty_state', 'render_active_session_badge',
            'render_management_tabs']
 
 # %% ../../nbs/components/helpers.ipynb #a7f3c813
@@ -13,7 +13,7 @@ import logging
 from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Optional
 
-from fasthtml.common import A, Button, Dialog, Div, H2, H3, Nav, NotStr, P, Span, Strong, ft_hx, to_xml
+from fasthtml.common import A, Button, Dialog, Div, H2, H3, Nav, NotStr, P, Span, Strong, Time, ft_hx, to_xml
 from fasthtml.svg import Svg, Symbol, Use
 from cjm_fasthtml_daisyui.components.actions.button import btn, btn_styles, btn_sizes, btn_colors
 from cjm_fasthtml_daisyui.components.feedback.alert import alert
@@ -23,6 +23,7 @@ from cjm_fasthtml_daisyui.components.navigation.tabs import tabs, tab, tabs_styl
 from cjm_fasthtml_lucide_icons.factory import lucide_icon
 
 from ..html_ids import SessionManagerHtmlIds as Ids
+from ..utils import PLACEHOLDER, format_relative_time
 
 # %% ../../nbs/components/helpers.ipynb #1313b349
 DEBUG_SESSION_RENDER = False  # Enable for verbose component rendering logs
@@ -141,6 +142,11 @@ def render_delete_modal(
                   cls=str(modal_action))
     return Dialog(Div(H3(title, id=title_id, cls="text-lg font-bold"), body, *extra, actions, cls=str(modal_box)),
                   id=modal_id, cls=str(modal), aria_labelledby=title_id, aria_describedby=body_id, data_wsm_dialog="delete")
+
+# %% ../../nbs/components/helpers.ipynb #a498b493
+def time_cell(ts:Optional[str]) -> Any: # A relative time that ages (the client script shows the exact time on hover)
+    if not ts: return PLACEHOLDER
+    return Time(format_relative_time(ts), datetime=ts.replace(" ", "T") + "Z")
 
 # %% ../../nbs/components/helpers.ipynb #7e36f439
 def render_empty_state(

@@ -14,8 +14,8 @@ from cjm_fasthtml_daisyui.components.actions.button import btn, btn_colors, btn_
 from ..html_ids import SessionManagerHtmlIds as Ids
 from ..models import ColumnSpec, EnrichedSessionSummary, SessionManagementUrls
 from ..utils import PLACEHOLDER, format_absolute_datetime, format_bytes
-from .helpers import join_cls, render_active_session_badge, render_icon
-from .session_list import step_text, time_cell
+from .helpers import join_cls, render_active_session_badge, render_icon, time_cell
+from .session_list import step_text
 
 # %% ../../nbs/components/session_detail.ipynb #d84756ad
 def _field(term:str, *value:Any) -> tuple: # (dt, dd) pair

@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['log', 'Ids', 'DEFAULT_VIEW', 'BUILT_IN_KEYS', 'ICON_BTN', 'FILTERS_CLS', 'KEYS', 'ROW_ACTIONS',
-           'build_session_columns', 'narrow_hidden', 'highlight', 'step_text', 'time_cell',
-           'create_session_cell_renderer', 'count_text', 'render_session_count', 'search_input', 'render_search_box',
-           'new_session_button', 'render_filters', 'render_filter_chips', 'render_selection_bar', 'trash_button',
-           'render_session_toolbar', 'render_rename_modal', 'render_session_delete_modal', 'render_help_modal',
-           'render_import_modal', 'render_row_menu', 'render_list_scripts', 'render_list_empty',
-           'render_session_list_body', 'render_session_list']
+           'build_session_columns', 'narrow_hidden', 'highlight', 'step_text', 'create_session_cell_renderer',
+           'count_text', 'render_session_count', 'search_input', 'render_search_box', 'new_session_button',
+           'render_filters', 'render_filter_chips', 'render_selection_bar', 'trash_button', 'render_session_toolbar',
+           'render_rename_modal', 'render_session_delete_modal', 'render_help_modal', 'render_import_modal',
+           'render_row_menu', 'render_list_scripts', 'render_list_empty', 'render_session_list_body',
+           'render_session_list']
 
 # %% ../../nbs/components/session_list.ipynb #70f2733f
 import logging
@@ -18,7 +18,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 from urllib.parse import quote
 
 from fasthtml.common import (
-    A, Button, Details, Dialog, Div, Fieldset, Form, H3, Hidden, Input, Kbd, Label, Legend, Li, Mark, P, Script, Span, Summary, Table, Tbody, Td, Time, Tr, Ul)
+    A, Button, Details, Dialog, Div, Fieldset, Form, H3, Hidden, Input, Kbd, Label, Legend, Li, Mark, P, Script, Span, Summary, Table, Tbody, Td, Tr, Ul)
 from cjm_fasthtml_daisyui.components.actions.button import btn, btn_colors, btn_sizes, btn_styles
 from cjm_fasthtml_daisyui.components.actions.modal import modal, modal_box, modal_action
 from cjm_fasthtml_virtual_collection.core.models import (
@@ -30,10 +30,12 @@ from cjm_fasthtml_virtual_collection.core.button_ids import VirtualCollectionBut
 from ..html_ids import SessionManagerHtmlIds
 from ..models import (
     AGES, ColumnSpec, EnrichedSessionSummary, MAX_SEARCH_LENGTH, SessionManagementUrls)
-from ..utils import PLACEHOLDER, format_bytes, format_relative_time, match_spans
-from .helpers import (
-    DEBUG_SESSION_RENDER, ft_svg_use, join_cls, render_active_session_badge, render_delete_modal, render_empty_state, render_icon)
-from .grid import render_grid, render_pager
+from ..utils import PLACEHOLDER, format_bytes, match_spans
+from cjm_fasthtml_workflow_session_management.components.helpers import (
+    DEBUG_SESSION_RENDER, ft_svg_use, join_cls, render_active_session_badge, render_delete_modal, render_empty_state, render_icon,
+    time_cell)
+from .grid import GRID_STYLE, narrow_cls, render_grid, render_pager, render_rows_menu
+from .trash_list import TRASH_COLUMNS
 
 # %% ../../nbs/components/session_list.ipynb #5716a5e2
 log = logging.getLogger(__name__)
@@ -100,13 +102,9 @@ ICON_BTN = join_cls(btn, btn_styles.ghost, btn_sizes.xs, "btn-square")  # An ico
 
 def _label_cell(item:EnrichedSessionSummary, detail_url:str, active:bool, search:str) -> Any: # Label, link, badge
     text = highlight(item.resolved_label, search)  # the client script shows a cut-off label in full on hover
-    link = A(text, href=f"{detail_url}?session_id={quote(item.session_id, safe='')}") if detail_url else Span(text)
-    return Div(link, render_active_session_badge(badge_id=Ids.ACTIVE_SESSION_BADGE) if active else None,
-               cls=None if item.has_stored_label else "italic")
-
-def time_cell(ts:Optional[str]) -> Any: # A relative time that ages (the client script shows the exact time on hover)
-    if not ts: return PLACEHOLDER
-    return Time(format_relative_time(ts), datetime=ts.replace(" ", "T") + "Z")
+    cls = None if item.has_stored_label else "italic"  # an automatic label looks it
+    link = A(text, href=f"{detail_url}?session_id={quote(item.session_id, safe='')}", cls=cls) if detail_url else Span(text, cls=cls)
+    return Div(link, render_active_session_badge(badge_id=Ids.ACTIVE_SESSION_BADGE)) if active else link
 
 def _icon_action(icon:str, action:str, name:str) -> Any: # An icon-only row action (styled by the grid)
     return Button(ft_svg_use(icon), aria_label=name, data_a=action)
@@ -115,7 +113,7 @@ def _actions(item:EnrichedSessionSummary) -> Any: # The row's action buttons
     label = item.resolved_label
     return Div(Button("Resume", aria_label=f"Resume “{label}”", data_a="resume"),
                _icon_action("pencil", "rename", f"Rename “{label}”"), _icon_action("trash-2", "delete", f"Delete “{label}”"),
-               Button(ft_svg_use("ellipsis"), aria_label=f"Actions for “{label}”", aria_haspopup="menu", data_a="menu"))
+               Button(ft_svg_use("ellipsis"), aria_label=f"Actions for “{label}”", data_a="menu"))  # the client script marks it aria-haspopup
 
 # %% ../../nbs/components/session_list.ipynb #989ae21f
 def create_session_cell_renderer(
@@ -396,7 +394,7 @@ def render_session_list_body(
     s = vc_state
     order = (s.sort_column, not s.sort_ascending) if s.sort_column else None
     body = (render_grid(vc_config.columns, items, render_cell, row_id, s.window_start, s.total_items, s.cursor_index, order,
-                        label="Trash" if trash else "Sessions", narrow_hidden=narrow_hidden(vc_config.columns))
+                        label="Trash" if trash else "Sessions")
             if items else render_list_empty(mgmt_urls, filtered, trash))
     pager = render_pager(s.window_start, s.visible_rows, s.total_items, capped, len(items)) if items else None
     return Div(Div(body, cls="overflow-x-auto"), pager, id=Ids.LIST_BODY, data_view=view_query, data_start=str(s.window_start),
@@ -425,6 +423,9 @@ def render_session_list(
     return Div(toolbar if toolbar is not None else render_session_toolbar(mgmt_urls, vc_state.total_items),
                Div(id=Ids.LIVE_STATUS, aria_live="polite", cls="flex items-center gap-2 text-sm empty:hidden"),
                body if body is not None else render_session_list_body(items, vc_config, vc_state, vc_urls, mgmt_urls, render_cell),
+               Div(render_rows_menu(vc_state.visible_rows), cls="flex justify-end"),
                render_rename_modal(mgmt_urls, max_length=max_label_length), render_session_delete_modal(mgmt_urls, trash_days),
                render_help_modal(), render_import_modal(mgmt_urls), render_row_menu(), render_list_scripts(mgmt_urls),
-               id=Ids.SESSION_LIST, data_prefix=vc_ids.prefix, cls="flex flex-col gap-1")
+               id=Ids.SESSION_LIST, data_prefix=vc_ids.prefix,
+               cls=join_cls("flex flex-col gap-1", GRID_STYLE, narrow_cls(vc_config.columns, narrow_hidden(vc_config.columns)),
+                            narrow_cls(TRASH_COLUMNS, narrow_hidden(TRASH_COLUMNS), "Trash")))

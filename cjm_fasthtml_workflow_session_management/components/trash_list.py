@@ -5,17 +5,16 @@
 # %% auto #0
 __all__ = ['TRASH_COLUMNS', 'create_trash_cell_renderer']
 
-# %% ../../nbs/components/trash_list.ipynb #30e547d0
+# %% ../../nbs/components/trash_list.ipynb #1298b554
 from typing import Any, Callable
 
 from fasthtml.common import Button, Div, Span
 from cjm_fasthtml_virtual_collection.core.models import ColumnDef
 
 from ..utils import PLACEHOLDER, format_bytes
-from .helpers import ft_svg_use
-from .session_list import time_cell
+from .helpers import ft_svg_use, time_cell
 
-# %% ../../nbs/components/trash_list.ipynb #f7bbf577
+# %% ../../nbs/components/trash_list.ipynb #3aa5bbca
 TRASH_COLUMNS = (ColumnDef("label", "Session"), ColumnDef("status", "Step", header_cls="w-36"),
                  ColumnDef("updated", "Deleted", header_cls="w-32"), ColumnDef("size", "Size", header_cls="w-20 text-right", cell_cls="n"),
                  ColumnDef("actions", "", header_cls="w-48 max-md:w-28"))  # The trash's columns (keys as the list's, so phones hide the same)
@@ -26,7 +25,7 @@ def _trash_actions(item:Any) -> Any: # Restore and Delete forever
 
 def create_trash_cell_renderer() -> Callable: # render_cell(item, ctx) for trash items
     "Cells of the trash's rows."
-    cells = {"label": lambda t: Div(Span(t.label, title=t.label)),
+    cells = {"label": lambda t: Span(t.label),
              "status": lambda t: t.step_title or t.step or PLACEHOLDER, "updated": lambda t: time_cell(t.deleted_at),
              "size": lambda t: format_bytes(t.size), "actions": _trash_actions}
     return lambda item, ctx: cells[ctx.column.key](item)

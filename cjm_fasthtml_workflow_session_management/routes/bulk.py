@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'init_bulk_router']
 
-# %% ../../nbs/routes/bulk.ipynb #899f4381
+# %% ../../nbs/routes/bulk.ipynb #750ebb34
 import json
 import logging
 
@@ -26,7 +26,7 @@ from .manager import SessionManager, put_notice
 from .sessions import switch_active, target
 from .view import to_query
 
-# %% ../../nbs/routes/bulk.ipynb #0daa6e57
+# %% ../../nbs/routes/bulk.ipynb #704c089b
 log = logging.getLogger(__name__)
 
 def _ids(params:Any) -> List[str]: # The session ids a request names (valid ones, once each)
@@ -37,7 +37,7 @@ def _plural(n:int, what:str="session") -> str: return f"{n:,} {what}{'' if n == 
 def _batch(params:Any, purpose:str, flow:str) -> str: # The batch id a request's delete gets ("" for a new one)
     return (derived_id(params, purpose, flow) or "").replace("-", "")
 
-# %% ../../nbs/routes/bulk.ipynb #dfc032b8
+# %% ../../nbs/routes/bulk.ipynb #280d6db1
 def _duplicate(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
     @route(kit, m.urls.duplicate_session, ("post",))
     def duplicate_session(req, params, files):
@@ -74,7 +74,7 @@ def _delete_many(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
             return Response(status_code=204, headers={"HX-Redirect": m.urls.management_page})
         return respond(req, params, alert=m.notice(msg, None if n else alert_colors.info, undo))
 
-# %% ../../nbs/routes/bulk.ipynb #e49ffae6
+# %% ../../nbs/routes/bulk.ipynb #d910f177
 def _restored_message(restored:Any) -> str: # What a restore says
     msg = f"Restored {_plural(restored.count)}." if restored.count else "Nothing to restore: already restored."
     if restored.renamed: msg += f" {_plural(len(restored.renamed))} came back under a new id: their id was taken meanwhile."
@@ -100,7 +100,7 @@ def _trash_routes(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
         msg = f"Deleted {_plural(n)} forever." if n else "Nothing to delete: the trash no longer holds those sessions."
         return respond(req, params, alert=m.notice(msg))
 
-# %% ../../nbs/routes/bulk.ipynb #5d0d51f9
+# %% ../../nbs/routes/bulk.ipynb #312d52b6
 def _stream(flow:str, batches:Iterator[List[dict]]) -> Iterator[bytes]: # The export document, piece by piece
     head = json.dumps({"format": FORMAT, "version": VERSION, "flow_id": flow, "exported_at": utc_text()})
     yield (head[:-1] + ', "sessions": [').encode()
@@ -135,7 +135,7 @@ def _transfer(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
         msg = f"Imported {_plural(len(ids))}." + (f" {_plural(moved)} got a new id: the flow already had theirs." if moved else "")
         return respond(req, params, alert=m.notice(msg), view=ListView(rows=m.view_of(params).rows), focus=(ids or [None])[0], search=True)
 
-# %% ../../nbs/routes/bulk.ipynb #41477335
+# %% ../../nbs/routes/bulk.ipynb #27c2c187
 def init_bulk_router(
     m:SessionManager, # The manager
     kit:RouteKit, # The kit to declare the routes on

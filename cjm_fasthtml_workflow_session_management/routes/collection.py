@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['init_collection_router']
 
-# %% ../../nbs/routes/collection.ipynb #138f8902
+# %% ../../nbs/routes/collection.ipynb #985b9ae2
 from dataclasses import replace
 from typing import Any, Callable, Dict
 
@@ -16,7 +16,7 @@ from .kit import RouteKit, route
 from .manager import SessionManager
 from .sessions import resume, target
 
-# %% ../../nbs/routes/collection.ipynb #8084c142
+# %% ../../nbs/routes/collection.ipynb #8ffd09f8
 def _with(params:Any, **changes:str) -> ImmutableMultiDict: # `params` with some values replaced
     return ImmutableMultiDict([*[(k, v) for k, v in params.multi_items() if k not in changes], *changes.items()])
 

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'current_request', 'bind_request', 'request_or_current', 'RequestContextMiddleware', 'ManagerRouter']
 
-# %% ../../nbs/routes/context.ipynb #0d511d73
+# %% ../../nbs/routes/context.ipynb #bbbc7b13
 import logging
 from contextvars import ContextVar
 from typing import Any, Optional
@@ -13,7 +13,7 @@ from typing import Any, Optional
 from starlette.requests import Request
 from cjm_fasthtml_app_core.core.routing import APIRouter
 
-# %% ../../nbs/routes/context.ipynb #b4685ed1
+# %% ../../nbs/routes/context.ipynb #c89773ce
 log = logging.getLogger(__name__)
 current_request: ContextVar[Optional[Request]] = ContextVar("wsm_current_request", default=None)  # The request being served
 
@@ -29,7 +29,7 @@ def request_or_current(
     "The request a callable should render for."
     return request if request is not None else current_request.get()
 
-# %% ../../nbs/routes/context.ipynb #7a612cab
+# %% ../../nbs/routes/context.ipynb #697b5736
 class RequestContextMiddleware:
     "Pure ASGI middleware: the request being served is `current_request` while it runs."
     def __init__(self, app:Any): self.app = app
@@ -41,7 +41,7 @@ class RequestContextMiddleware:
         try: await self.app(scope, receive, send)
         finally: current_request.reset(token)
 
-# %% ../../nbs/routes/context.ipynb #9037d7d4
+# %% ../../nbs/routes/context.ipynb #4d39e4ae
 class ManagerRouter(APIRouter):
     "The manager's routers: registering one also makes the current request available to the manager's callables."
     def to_app(self, app:Any) -> None:

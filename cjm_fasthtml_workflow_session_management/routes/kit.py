@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'UNAVAILABLE', 'own_origin', 'RouteKit', 'route', 'derived_id']
 
-# %% ../../nbs/routes/kit.ipynb #9aad1e82
+# %% ../../nbs/routes/kit.ipynb #ef898c0a
 import logging
 from typing import Any, Callable, Optional, Sequence
 
@@ -15,7 +15,7 @@ from ..stores.errors import StoreUnavailableError
 from .context import ManagerRouter
 from .guard import BadInput, cross_origin_refusal, error_response, read_params
 
-# %% ../../nbs/routes/kit.ipynb #e47322d5
+# %% ../../nbs/routes/kit.ipynb #acf2405f
 log = logging.getLogger(__name__)
 UNAVAILABLE = "The session database is not available right now (it may be read-only, missing or down); nothing was changed. Try again later."
 
@@ -33,7 +33,7 @@ class RouteKit:
 
     def path(self, url:str) -> str: return url[len(self.prefix):]  # A URL relative to the router's prefix
 
-# %% ../../nbs/routes/kit.ipynb #5ccc095c
+# %% ../../nbs/routes/kit.ipynb #808527e3
 async def _serve(kit:RouteKit, handler:Callable, req:Any) -> Any:
     "Check, read and run one request; answer the errors every route answers the same way."
     try:
@@ -61,7 +61,7 @@ def route(
         return handler
     return deco
 
-# %% ../../nbs/routes/kit.ipynb #3f1d32ce
+# %% ../../nbs/routes/kit.ipynb #4a8df487
 import re, uuid
 _REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 _NAMESPACE = uuid.UUID("6c0e1f4a-2b7d-4f0e-9a53-8d1c2b3a4e5f")  # Namespace of the ids derived from request ids

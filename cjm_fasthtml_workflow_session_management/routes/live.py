@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['init_live_router']
 
-# %% ../../nbs/routes/live.ipynb #20bc35b1
+# %% ../../nbs/routes/live.ipynb #96b5f0c7
 from typing import Callable, Dict
 
 from fasthtml.common import JSONResponse, Response
@@ -13,7 +13,7 @@ from fasthtml.common import JSONResponse, Response
 from .kit import RouteKit, route
 from .manager import SessionManager
 
-# %% ../../nbs/routes/live.ipynb #1a20b233
+# %% ../../nbs/routes/live.ipynb #0db39501
 def init_live_router(
     m:SessionManager, # The manager
     kit:RouteKit, # The kit to declare the route on

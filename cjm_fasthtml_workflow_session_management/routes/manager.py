@@ -6,7 +6,7 @@
 __all__ = ['log', 'Ids', 'ACTIVE_SESSION_KEY', 'COLLECTION_ROUTES', 'COLUMN_SORTS', 'NOTICE_KEY', 'NOTICE_CHARS', 'MOVES',
            'build_urls', 'AwaitablePage', 'put_notice', 'take_notice', 'Window', 'SessionManager', 'session_of', 'oob']
 
-# %% ../../nbs/routes/manager.ipynb #e8639cd3
+# %% ../../nbs/routes/manager.ipynb #94e9780e
 import logging
 
 from dataclasses import dataclass, field, replace
@@ -40,7 +40,7 @@ from .context import bind_request, request_or_current
 from .guard import BadInput
 from .view import parse_view, to_query, view_query
 
-# %% ../../nbs/routes/manager.ipynb #1ed5a851
+# %% ../../nbs/routes/manager.ipynb #40e897a8
 log = logging.getLogger(__name__)
 Ids = SessionManagerHtmlIds
 ACTIVE_SESSION_KEY = "_workflow_session_id"  # HTTP-session key of the active workflow session (cjm-fasthtml-interactions' default)
@@ -59,14 +59,14 @@ def build_urls(
     urls = SessionManagementUrls(**{n: f"{p}/{n}" for n in names}, script=client_script_url(p))
     return urls, VirtualCollectionUrls(**{n: f"{p}/vc/{n}" for n in COLLECTION_ROUTES})
 
-# %% ../../nbs/routes/manager.ipynb #b69765b0
+# %% ../../nbs/routes/manager.ipynb #f5c668da
 class AwaitablePage(SessionPage):
     "A SessionPage that is also awaitable (awaiting it gives itself)."
     def __await__(self):
         yield from ()
         return self
 
-# %% ../../nbs/routes/manager.ipynb #2e31f4e8
+# %% ../../nbs/routes/manager.ipynb #0159de65
 NOTICE_KEY, NOTICE_CHARS = "wsm:notice", 300  # Where the notice is kept; its longest text
 
 def put_notice(sess:Any, text:str, batch:Optional[str]=None) -> None:
@@ -81,7 +81,7 @@ def take_notice(sess:Any) -> Optional[Tuple[str, Optional[str]]]: # (text, batch
     batch = got.get("batch")
     return got["text"][:NOTICE_CHARS], batch if isinstance(batch, str) and batch.isalnum() else None
 
-# %% ../../nbs/routes/manager.ipynb #b32596ae
+# %% ../../nbs/routes/manager.ipynb #10ed3847
 @dataclass
 class Window:
     "What one read of a view gives the list."
@@ -119,7 +119,7 @@ def session_of(req:Any) -> Optional[dict]: # The request's HTTP session, or None
     try: return req.session if req is not None else None
     except AssertionError: return None
 
-# %% ../../nbs/routes/manager.ipynb #c00c16cb
+# %% ../../nbs/routes/manager.ipynb #b59e3e5f
 _FIELDS = {"sort": "sort", "dir": "desc", "q": "q", "step": "steps", "age": "age", "unlabelled": "unlabelled",
            "start": "start", "rows": "rows", "trash": "trash"}  # Query parameter -> ListView field
 
@@ -148,7 +148,7 @@ def _page_number(self:SessionManager, raw:str, strict:bool) -> int: # A page num
     if n < 1 and strict: raise BadInput("The page number must be a whole number of 1 or more.")
     return max(1, n)
 
-# %% ../../nbs/routes/manager.ipynb #96ab19e3
+# %% ../../nbs/routes/manager.ipynb #e60dd7bb
 MOVES = ("up", "down", "page_up", "page_down", "first", "last")
 
 def _target(move:str, start:int, rows:int, cursor:int, total:int, capped:bool) -> Tuple[int, int]: # (start, cursor) after a move
@@ -162,7 +162,7 @@ def _target(move:str, start:int, rows:int, cursor:int, total:int, capped:bool) -
     c = max(0, cursor + step) if end is None else min(max(0, cursor + step), end - 1)
     return (c if c < start else c - rows + 1 if c >= start + rows else start), c
 
-# %% ../../nbs/routes/manager.ipynb #8f8a29fa
+# %% ../../nbs/routes/manager.ipynb #55924374
 @patch
 def _keyset(self:SessionManager, r:Any, query:Any, move:str, old_start:int, new_start:int, rows:int,
             first:Optional[str], last:Optional[str], matches:Optional[int]) -> Optional[list]: # The moved window by key, if it can
@@ -220,7 +220,7 @@ def _read_trash(self:SessionManager, view:ListView, cursor:int, move:Optional[st
     win.cursor = self._cursor(win, cursor, None)
     return win
 
-# %% ../../nbs/routes/manager.ipynb #436a7e84
+# %% ../../nbs/routes/manager.ipynb #33992014
 @patch
 def state_of(self:SessionManager, win:Window) -> VirtualCollectionState: # The window as the list components take it
     return VirtualCollectionState(window_start=win.view.start, visible_rows=win.view.rows, total_items=win.total, is_auto_mode=False,
@@ -258,7 +258,7 @@ def toolbar(self:SessionManager, win:Window) -> Any: # The toolbar of a window
     return render_session_toolbar(self.urls, win.total, v.q, self.filters(win), self.chips(v), win.trash_count, win.capped,
                                   v.trash, bool(v.steps or v.age or v.unlabelled))
 
-# %% ../../nbs/routes/manager.ipynb #83276e02
+# %% ../../nbs/routes/manager.ipynb #39048286
 @patch
 def list_component(self:SessionManager, req:Any, win:Window) -> Any: # The whole list of a window
     return render_session_list(win.items, self.config, self.state_of(win), self.vc_ids, self.vc_btn_ids, self.vc_urls, self.urls,
@@ -292,7 +292,7 @@ def refresh_items(self:SessionManager, request:Any=None) -> AwaitablePage:
     win = self.read(self.page_view(request_or_current(request)))
     return AwaitablePage(win.total, win.view.start, win.items, win.capped)
 
-# %% ../../nbs/routes/manager.ipynb #e4e354f0
+# %% ../../nbs/routes/manager.ipynb #6d4fae48
 def oob(el:Any) -> Any: # `el`, marked to replace the element with its id, out of band
     el.attrs["hx-swap-oob"] = "true"
     return el
@@ -321,7 +321,7 @@ def answer(self:SessionManager,
     area = Div(alert, id=Ids.ALERT_AREA, hx_swap_oob="innerHTML") if alert is not None else None
     return compact(*map(oob, parts), area)
 
-# %% ../../nbs/routes/manager.ipynb #c46a393c
+# %% ../../nbs/routes/manager.ipynb #9b877d47
 @patch
 def toolbar_parts(self:SessionManager, win:Window, search:bool=False, new_button:bool=False) -> list: # The toolbar's changed parts
     "The count, filter menu, chips and trash button after a change (the search box and New Session when asked)."
@@ -330,7 +330,7 @@ def toolbar_parts(self:SessionManager, win:Window, search:bool=False, new_button
     if not v.trash: parts += [self.filters(win), self.chips(v), trash_button(self.urls, win.trash_count)]
     return parts + ([search_input(self.urls, v.q)] if search else []) + ([new_session_button(self.urls)] if new_button else [])
 
-# %% ../../nbs/routes/manager.ipynb #2c11b4e1
+# %% ../../nbs/routes/manager.ipynb #8c58faae
 @patch
 def full_page(self:SessionManager, req:Any, title:str, *content:Any) -> tuple: # A page in the host's layout, with its notice
     header = render_page_header(self.page_title, self.page_icon, self.tab_entries, self.active_tab)
@@ -353,7 +353,7 @@ def detail_page(self:SessionManager, req:Any, session_id:str) -> Tuple[tuple, in
                render_session_delete_modal(self.urls, self.service.trash_days), render_help_modal(), render_list_scripts(self.urls))
     return self.full_page(req, f"{item.resolved_label} · {self.page_title}", content, *dialogs), 200
 
-# %% ../../nbs/routes/manager.ipynb #fca9ef55
+# %% ../../nbs/routes/manager.ipynb #61b5ca07
 def _cursor_param(params:Any) -> int: # The focused row the page sent (-1 when none or malformed)
     raw = params.get("cursor")
     return int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 13 else -1
@@ -393,7 +393,7 @@ def live_answer(self:SessionManager, req:Any, win:Window, params:Any) -> Any: # 
     v = win.view
     return compact(oob(render_session_count(win.total, bool(v.q) or v.filtered, win.capped, v.trash)), oob(status))
 
-# %% ../../nbs/routes/manager.ipynb #d7d3ede4
+# %% ../../nbs/routes/manager.ipynb #c0892292
 @patch
 def detail_answer(self:SessionManager, req:Any, session_id:str, alert:Any) -> Any: # The detail view after a change to it
     "The detail view and the page title again (out of band), with the notice."

@@ -6,7 +6,7 @@
 __all__ = ['log', 'HOST_SORT_SLOT', 'DISPLAY_COLUMNS', 'READ_REFRESH', 'BUILD_BATCH', 'takes_summary', 'call_host', 'sort_slot',
            'DisplayRecipe', 'parse_state', 'summary_of', 'refresh_stale', 'DisplayBuilder']
 
-# %% ../../nbs/services/display.ipynb #01ac3bcd
+# %% ../../nbs/services/display.ipynb #a2e55167
 import hashlib
 import inspect
 import json
@@ -21,10 +21,10 @@ from cjm_workflow_state.state_store import SessionSummary
 from ..utils import (
     default_label, fold_text, natural_key, value_sort_key)
 
-# %% ../../nbs/services/display.ipynb #902011eb
+# %% ../../nbs/services/display.ipynb #71b7481c
 log = logging.getLogger(__name__)
 
-# %% ../../nbs/services/display.ipynb #bf8516ae
+# %% ../../nbs/services/display.ipynb #4752a2a7
 def takes_summary(fn:Callable # A host callback
     ) -> bool: # Whether it is called as fn(summary, state) rather than fn(state)
     "The one rule for calling host callbacks: two required positional parameters mean (summary, state)."
@@ -44,7 +44,7 @@ def call_host(fn:Callable, # A host callback
         log.exception("%s failed for session %r", what, summary.session_id)
         return None
 
-# %% ../../nbs/services/display.ipynb #44a57202
+# %% ../../nbs/services/display.ipynb #7c88f076
 HOST_SORT_SLOT = "h"  # Prefix of the keys of `sort_keys` (the rest is a digest: only letters and digits reach SQL)
 
 def sort_slot(field_name:str, # The host column's field
@@ -61,7 +61,7 @@ def _read_path(state:Any, path:str) -> Any: # The value at a checked "$.a.b[0]" 
         else: state = state.get(part) if isinstance(state, dict) else None
     return state
 
-# %% ../../nbs/services/display.ipynb #5402e3ad
+# %% ../../nbs/services/display.ipynb #326b5e6c
 @dataclass
 class DisplayRecipe:
     "How a session's shown text is derived: the host's callbacks and the manager's columns."
@@ -84,7 +84,7 @@ class DisplayRecipe:
             title = None
         return title if isinstance(title, str) and title.strip() else step
 
-# %% ../../nbs/services/display.ipynb #2cc17c66
+# %% ../../nbs/services/display.ipynb #7be829df
 def _fields(recipe:DisplayRecipe, summary:SessionSummary, state:dict) -> Dict[str, str]: # Host values as text
     got = call_host(recipe.enricher, summary, state, "enricher") if recipe.enricher else {}
     if not isinstance(got, dict):
@@ -104,7 +104,7 @@ def _sort_keys(recipe:DisplayRecipe, fields:Dict[str, str], state:dict) -> Dict[
         if key is not None: keys[sort_slot(name, path)] = key
     return keys
 
-# %% ../../nbs/services/display.ipynb #6be8582a
+# %% ../../nbs/services/display.ipynb #e0113e58
 DISPLAY_COLUMNS = ("label", "label_key", "step_title", "step_key", "fields", "sort_keys", "search")  # What `derive` fills
 
 @patch
@@ -126,7 +126,7 @@ def fingerprint(self:DisplayRecipe,
     parts = [[s, self.title(s), _step_key(self, s, self.title(s))] for s in sorted(steps) if s]
     return hashlib.sha1(json.dumps([parts, sorted(self.host_sorts.items(), key=str)]).encode()).hexdigest()
 
-# %% ../../nbs/services/display.ipynb #467b8e8a
+# %% ../../nbs/services/display.ipynb #08d7e0e2
 def parse_state(raw:Optional[str] # A session's state as stored (JSON text)
     ) -> Dict[str, Any]: # The state dictionary ({} when missing or malformed)
     "Decode a state blob, tolerating NULL and text that is not a JSON object."
@@ -145,7 +145,7 @@ _STALE = ("SELECT d.seq AS seq, d.version AS version, d.sid AS sid, {columns} FR
 _WRITE = (f"UPDATE sm2_display SET {', '.join(c + ' = ?' for c in DISPLAY_COLUMNS)}, stale = 0 "
           "WHERE seq = ? AND version = ?")
 
-# %% ../../nbs/services/display.ipynb #41158f82
+# %% ../../nbs/services/display.ipynb #d96c6b8f
 def refresh_stale(
     backend:Any, # The database's backend
     conn:Any, # An open connection, not in a transaction
@@ -160,7 +160,7 @@ def refresh_stale(
     with backend.transaction(conn, write=True): conn.executemany(_WRITE, values)
     return len(rows)
 
-# %% ../../nbs/services/display.ipynb #a082b06c
+# %% ../../nbs/services/display.ipynb #4c6a5c3c
 READ_REFRESH, BUILD_BATCH = 200, 1000  # Stale rows a read refreshes first; rows per background batch
 
 class DisplayBuilder:

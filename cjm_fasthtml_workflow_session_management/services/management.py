@@ -56,7 +56,7 @@ def is_session_id(session_id:Any) -> bool: # Whether `check_session_id` accepts 
     try: return bool(check_session_id(session_id))
     except InvalidSessionIdError: return False
 
-# %% ../../nbs/services/management.ipynb #babde6ab
+# %% ../../nbs/services/management.ipynb #1e08b335
 def backend_for(
     store:Any, # A cjm-workflow-state store
     busy_timeout:float=10.0 # Seconds a SQLite connection waits for another writer
@@ -115,7 +115,7 @@ class SessionManagementService:
     @statement_hook.setter
     def statement_hook(self, hook:Optional[Callable[[str], None]]): self.backend.statement_hook = hook
 
-# %% ../../nbs/services/management.ipynb #4e89e7f3
+# %% ../../nbs/services/management.ipynb #bf39ad5f
 @patch
 def _sort_indexes(self:SessionManagementService, sorts:Dict[str, Tuple[str, bool]]) -> List[Tuple[str, List[str]]]:
     "(index name, terms) of the indexes the given sorts need."
@@ -155,7 +155,7 @@ def configure_display(self:SessionManagementService,
     self.recipe.step_order = self.recipe.step_order or tuple(step_order or ())
     self._sync_recipe()
 
-# %% ../../nbs/services/management.ipynb #3a5e3169
+# %% ../../nbs/services/management.ipynb #efbeefec
 @patch
 def _sync_recipe(self:SessionManagementService) -> None:
     "Rebuild the flow's display rows when the recipe gives something else than they were built with."
@@ -182,7 +182,7 @@ def rebuild_display(self:SessionManagementService) -> None:
         with self.backend.transaction(conn, write=True): self._mark_stale(conn)
     self._fresh()
 
-# %% ../../nbs/services/management.ipynb #08e41547
+# %% ../../nbs/services/management.ipynb #2ae9d77e
 @patch
 def _refresh(self:SessionManagementService, limit:int, conn:Any=None) -> int: # Refresh up to `limit` stale rows
     if conn is not None: return refresh_stale(self.backend, conn, self.recipe, self._flow_id, limit)
@@ -249,7 +249,7 @@ def session_exists(
     "Check whether a session exists in the managed flow."
     return is_session_id(session_id) and self.state_store.session_exists(self._flow_id, session_id)
 
-# %% ../../nbs/services/management.ipynb #e5b806fc
+# %% ../../nbs/services/management.ipynb #b7133918
 @patch
 def session_state(self:SessionManagementService,
     session_id:str # Session identifier
@@ -265,7 +265,7 @@ def changes(self:SessionManagementService) -> int: # The flow's change number
         row = conn.execute("SELECT changes FROM sm2_flows WHERE flow = ?", (self._flow_id,)).fetchone()
     return int(row["changes"]) if row else 0
 
-# %% ../../nbs/services/management.ipynb #10ee3e3c
+# %% ../../nbs/services/management.ipynb #cbb357ef
 @patch
 def _check_label(self:SessionManagementService,
     label:Optional[str] # Label as given
@@ -301,7 +301,7 @@ def rename_session(
             conn.execute(f"UPDATE workflow_state SET label = ? WHERE {self.backend.key_match()} AND label {self.backend.distinct} ?",
                          (label, *self.backend.key_params(self._flow_id, session_id), label))
 
-# %% ../../nbs/services/management.ipynb #af32aa32
+# %% ../../nbs/services/management.ipynb #ab926959
 ID_BATCH = 500  # Ids per statement when an action names sessions one by one
 
 @patch
@@ -345,7 +345,7 @@ def delete_session(
     "Delete a session row. Idempotent."
     self.move_to_trash([session_id])
 
-# %% ../../nbs/services/management.ipynb #51f2c794
+# %% ../../nbs/services/management.ipynb #f907307e
 @patch
 def _restore(self:SessionManagementService, selection:str, params:Sequence) -> trash.Restored:
     with self.backend.connection() as conn:
@@ -365,7 +365,7 @@ def restore_sessions(self:SessionManagementService,
     "Restore sessions from the trash under their old ids (the latest deletion of each)."
     return self.restore_many(session_ids).count
 
-# %% ../../nbs/services/management.ipynb #367cef11
+# %% ../../nbs/services/management.ipynb #c04aa0a1
 @patch
 def purge_trash(self:SessionManagementService,
     older_than_days:Optional[float]=None # Only sessions deleted longer ago than this; None = the whole trash
@@ -407,7 +407,7 @@ def trashed(self:SessionManagementService, session_id:str) -> Optional[trash.Tra
     with self.backend.connection() as conn:
         with self.backend.transaction(conn): return trash.find(self.backend, conn, self._flow_id, session_id)
 
-# %% ../../nbs/services/management.ipynb #19619e05
+# %% ../../nbs/services/management.ipynb #0c88f457
 @patch
 def duplicate_session(self:SessionManagementService,
     session_id:str, # Session to copy
@@ -429,7 +429,7 @@ def duplicate_session(self:SessionManagementService,
                          self.backend.insert_params(self._flow_id, new, row["current_step"], row["state"], label, now, now))
     return new
 
-# %% ../../nbs/services/management.ipynb #68c68a27
+# %% ../../nbs/services/management.ipynb #cf13bedd
 EXPORT_BATCH = 500  # Sessions read per statement when exporting
 
 @patch
@@ -458,7 +458,7 @@ def export_sessions(self:SessionManagementService,
     sessions = [s for batch in self.export_batches(session_ids) for s in batch]
     return transfer.document(self._flow_id, sessions, trash.utc_text())
 
-# %% ../../nbs/services/management.ipynb #50f539d5
+# %% ../../nbs/services/management.ipynb #314896e8
 @patch
 def import_sessions(self:SessionManagementService,
     document:Any, # An export document: a dict, or its JSON text or bytes
@@ -482,7 +482,7 @@ def import_sessions(self:SessionManagementService,
 def _exists(self:SessionManagementService, conn:Any, session_id:str) -> bool: # Whether the flow has the session, in `conn`'s view
     return conn.execute("SELECT 1 AS x FROM sm2_display WHERE flow = ? AND sid = ?", (self._flow_id, session_id)).fetchone() is not None
 
-# %% ../../nbs/services/management.ipynb #667b9b48
+# %% ../../nbs/services/management.ipynb #ada258ae
 @patch
 def restore_many(self:SessionManagementService, session_ids:Sequence[str]) -> trash.Restored: # Sessions back from the trash
     "Restore sessions from the trash (the latest deletion of each id), saying which came back under a new id."

@@ -6,7 +6,7 @@
 __all__ = ['BUILT_IN_SORTS', 'SORT_KEYS', 'SEARCH_COUNT_CAP', 'MIN_INDEXED_TERM', 'ROW_COLUMNS', 'sort_terms', 'order_by',
            'sort_index_ddl', 'search_term', 'where', 'to_item', 'SessionReader']
 
-# %% ../../nbs/services/reader.ipynb #3435b7f7
+# %% ../../nbs/services/reader.ipynb #473d0389
 import json
 
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -17,7 +17,7 @@ from cjm_workflow_state.state_store import SessionSummary
 from ..models import EnrichedSessionSummary, SessionPage, SessionQuery
 from ..utils import fold_text
 
-# %% ../../nbs/services/reader.ipynb #a72bd6d3
+# %% ../../nbs/services/reader.ipynb #5f34f02a
 BUILT_IN_SORTS = {  # sort key -> (expression over the display row, can be empty)
     "label": ("label_key", False), "step": ("step_key", True), "created_at": ("created_at", False),
     "updated_at": ("updated_at", False), "size": ("size", False)}
@@ -42,7 +42,7 @@ def sort_index_ddl(
     "The index that serves an order: the flow, then the order's terms."
     return f"CREATE INDEX IF NOT EXISTS sm2_sort_{name} ON sm2_display (flow, {', '.join(f'({t})' for t in terms)})"
 
-# %% ../../nbs/services/reader.ipynb #8945a1b4
+# %% ../../nbs/services/reader.ipynb #eef4f81d
 SEARCH_COUNT_CAP = 1000  # A search stops counting here; the list says "1,000+"
 MIN_INDEXED_TERM = 3  # Shortest search term the trigram index can answer
 
@@ -66,7 +66,7 @@ def where(
         parts.append(sql); params += more
     return " AND ".join(parts), params
 
-# %% ../../nbs/services/reader.ipynb #12fdf192
+# %% ../../nbs/services/reader.ipynb #fa523f9b
 ROW_COLUMNS = "sid, label, labelled, step, created_at, updated_at, size, fields"  # What a window row carries
 
 def to_item(flow:str, row:Any) -> EnrichedSessionSummary: # A display row as the list shows it
@@ -91,7 +91,7 @@ class SessionReader:
         expr, nullable = self.sorts[query.order_by]
         return sort_terms(expr, nullable, query.descending)
 
-# %% ../../nbs/services/reader.ipynb #2899aa14
+# %% ../../nbs/services/reader.ipynb #ecfa25d3
 @patch
 def count(self:SessionReader,
     query:SessionQuery=SessionQuery(), # Filters (order is ignored)
@@ -117,7 +117,7 @@ def count(self:SessionReader,
     n = int(self._one(f"SELECT count(*) AS n FROM ({inner}) AS m", params + ([cap + 1] if cap else []))["n"])
     return (min(n, cap), True) if cap and n > cap else (n, False)
 
-# %% ../../nbs/services/reader.ipynb #f6425808
+# %% ../../nbs/services/reader.ipynb #5e4cb6b9
 @patch
 def _plan(self:SessionReader, query:SessionQuery, reach:int, matches:Optional[int]) -> Optional[str]:
     "How a window applies the search: None (no search), 'match' (sort the matches) or 'scan' (walk and test)."
@@ -151,7 +151,7 @@ def _window(self:SessionReader,
     stmt = f"WITH m AS MATERIALIZED {source}" if plan == "match" else source
     return self.conn.execute(f"{stmt} ORDER BY {order_by(terms, desc)} LIMIT ? OFFSET ?", (*params, limit, offset)).fetchall()
 
-# %% ../../nbs/services/reader.ipynb #6f1d7d97
+# %% ../../nbs/services/reader.ipynb #ac3da361
 @patch
 def page(self:SessionReader,
     query:SessionQuery, # Filters and order
@@ -167,7 +167,7 @@ def page(self:SessionReader,
     else: rows = self._window(query, limit, offset, matches=None if capped else total)
     return SessionPage(total, offset, [to_item(self.flow, r) for r in rows], capped)
 
-# %% ../../nbs/services/reader.ipynb #da5047a6
+# %% ../../nbs/services/reader.ipynb #825454de
 @patch
 def sort_values(self:SessionReader, query:SessionQuery, session_id:str) -> Optional[tuple]: # A session's place in the order
     row = self._one(f"SELECT {', '.join(f'{t} AS k{i}' for i, t in enumerate(self._terms(query)))} FROM sm2_display "
@@ -196,7 +196,7 @@ def before(self:SessionReader, query:SessionQuery, session_id:str, limit:int, in
     rows = self._window(query, limit, reverse=True, after=at, inclusive=inclusive, matches=matches)
     return [to_item(self.flow, r) for r in rows[::-1]]
 
-# %% ../../nbs/services/reader.ipynb #d2e96307
+# %% ../../nbs/services/reader.ipynb #c470a285
 @patch
 def get(self:SessionReader,
     session_id:str # Session id (any string: an id that cannot exist is simply not found)

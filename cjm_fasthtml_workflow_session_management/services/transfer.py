@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['FORMAT', 'VERSION', 'DocumentError', 'ExportedSession', 'document', 'parse_document']
 
-# %% ../../nbs/services/transfer.ipynb #99f273ef
+# %% ../../nbs/services/transfer.ipynb #736ccabe
 import json
 import math
 from dataclasses import dataclass
@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional
 
 from ..utils import LabelTooLongError, normalize_label, parse_sqlite_timestamp
 
-# %% ../../nbs/services/transfer.ipynb #7497af66
+# %% ../../nbs/services/transfer.ipynb #0ae26f6e
 FORMAT, VERSION = "cjm-workflow-sessions", 1  # What an export says it is
 
 class DocumentError(ValueError):
@@ -36,7 +36,7 @@ def document(flow_id:str, sessions:List[dict], exported_at:str) -> dict: # An ex
     "The export document of some sessions (`ExportedSession.to_json` dicts)."
     return {"format": FORMAT, "version": VERSION, "flow_id": flow_id, "exported_at": exported_at, "sessions": sessions}
 
-# %% ../../nbs/services/transfer.ipynb #d264fb66
+# %% ../../nbs/services/transfer.ipynb #bb4bc8fd
 def _reject_constant(name:str): raise ValueError(f"{name} is not JSON")  # NaN and Infinity are not JSON
 
 def _valid_text(value:Any, depth:int=0) -> bool: # Whether every string in a JSON value is valid Unicode (and not absurdly deep)
@@ -59,7 +59,7 @@ def _load(raw:Any) -> dict: # The document's JSON object
         raise DocumentError(f"This export is version {doc.get('version')!r}; this manager reads version {VERSION}.")
     return doc
 
-# %% ../../nbs/services/transfer.ipynb #5a4c2039
+# %% ../../nbs/services/transfer.ipynb #3814ca58
 def _session(i:int, s:Any, max_label_length:int, check_id:Any) -> ExportedSession: # One checked session
     where = f"Session {i + 1}"
     if not isinstance(s, dict): raise DocumentError(f"{where} is not an object.")

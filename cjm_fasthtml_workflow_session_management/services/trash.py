@@ -6,7 +6,7 @@
 __all__ = ['utc_text', 'days_ago', 'move_to_trash', 'delete_now', 'Restored', 'restore', 'TrashItem', 'TrashPage', 'read_trash',
            'find']
 
-# %% ../../nbs/services/trash.ipynb #5ad42d3d
+# %% ../../nbs/services/trash.ipynb #b9e32d29
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from .display import DISPLAY_COLUMNS
 
-# %% ../../nbs/services/trash.ipynb #b3cfe0ec
+# %% ../../nbs/services/trash.ipynb #82188e04
 def utc_text(
     moment:Optional[datetime]=None # A time (default: now)
 ) -> str: # It in UTC as 'YYYY-MM-DD HH:MM:SS', the form the store writes
@@ -24,7 +24,7 @@ def utc_text(
 def days_ago(days:float) -> str: # The UTC text time `days` days before now
     return utc_text(datetime.now(timezone.utc) - timedelta(days=days))
 
-# %% ../../nbs/services/trash.ipynb #18caf7e1
+# %% ../../nbs/services/trash.ipynb #0d04d9c3
 _SHOWN = ", ".join(("shown_label", *DISPLAY_COLUMNS[1:]))  # trash columns holding what the list showed
 _COPY = ("INSERT INTO sm2_trash (flow, sid, batch, deleted_at, current_step, state, label, created_at, updated_at, {shown}) "
          "SELECT d.flow, d.sid, ?, ?, {raw}, {display} FROM sm2_display d JOIN workflow_state w ON {join} WHERE {selection}")
@@ -48,7 +48,7 @@ def delete_now(backend:Any, conn:Any, selection:str, params:Sequence) -> int: # 
     pairs = f"SELECT d.flow, d.sid FROM sm2_display d WHERE {selection}"
     return conn.execute(f"DELETE FROM workflow_state WHERE {backend.keys_in(pairs)}", tuple(params)).rowcount
 
-# %% ../../nbs/services/trash.ipynb #2b383ba0
+# %% ../../nbs/services/trash.ipynb #a5b27e23
 @dataclass
 class Restored:
     "What a restore did."
@@ -60,7 +60,7 @@ class Restored:
 
 _TAKEN = "EXISTS (SELECT 1 FROM sm2_display d WHERE d.flow = t.flow AND d.sid = t.sid)"
 
-# %% ../../nbs/services/trash.ipynb #03ac53bc
+# %% ../../nbs/services/trash.ipynb #357d1464
 def _restore_renamed(backend:Any, conn:Any, rows:List[Any]) -> Dict[str, str]: # Re-insert taken ids under new ones
     renamed = {}
     for r in rows:
@@ -76,7 +76,7 @@ def _reshow(conn:Any, flow:str, rows:List[Any], renamed:Dict[str, str]) -> None:
                      [(r["shown_label"], *[r[c] for c in DISPLAY_COLUMNS[1:]], flow, renamed.get(r["sid"], r["sid"])) for r in rows
                       if r["sid"] not in renamed])
 
-# %% ../../nbs/services/trash.ipynb #18a8c454
+# %% ../../nbs/services/trash.ipynb #87f8c6bf
 def restore(
     backend:Any, # The database's backend
     conn:Any, # Open connection inside a write transaction
@@ -97,7 +97,7 @@ def restore(
     conn.execute(f"DELETE FROM sm2_trash WHERE tid IN (SELECT t.tid FROM sm2_trash t WHERE t.flow = ? AND {selection})", (flow, *params))
     return Restored([renamed.get(r["sid"], r["sid"]) for r in rows], renamed)
 
-# %% ../../nbs/services/trash.ipynb #fa278bf3
+# %% ../../nbs/services/trash.ipynb #80bf4375
 @dataclass
 class TrashItem:
     "One deleted session, as the trash view lists it."

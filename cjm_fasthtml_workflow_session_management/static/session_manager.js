@@ -152,6 +152,8 @@
   function cursorRow() { var b = body(); return b && b.querySelector("tbody tr[aria-current]"); }
   function setCursor(row, focus) {
     rows().forEach(function (r) {
+      var menu = r.querySelector("[data-a=menu]");
+      if (menu) menu.setAttribute("aria-haspopup", "menu");
       var on = r === row;
       if (on) r.setAttribute("aria-current", "true"); else r.removeAttribute("aria-current");
       r.tabIndex = on ? 0 : -1;
@@ -174,7 +176,7 @@
   function controlKey(el) {  // a selector that finds a list control again once the list was replaced
     if (el.dataset.sort) return '[data-sort="' + CSS.escape(el.dataset.sort) + '"]';
     if (el.dataset.move) return '[data-move="' + CSS.escape(el.dataset.move) + '"]';
-    if (el.name && el.closest("#wsm-pager")) return '#wsm-pager [name="' + CSS.escape(el.name) + '"]';
+    if (el.name === "page" && el.closest("#wsm-pager")) return '#wsm-pager [name="page"]';
     return null;
   }
   document.addEventListener("htmx:beforeSwap", function () {
@@ -192,6 +194,8 @@
     var f = byId("wsm-filters");
     if (f && filtersOpen) f.open = true;
     if (b.dataset.changes) lastChanges = b.dataset.changes;
+    var menu = byId("wsm-rows");
+    if (menu) menu.value = b.dataset.rows;
     var box = searchBox();  // the box says what the list shows, unless the user is typing in it
     if (box && (historyMode === "none" || document.activeElement !== box)) box.value = new URLSearchParams(b.dataset.view).get("q") || "";
     recordView();
@@ -400,10 +404,10 @@
     var row = rowOf(e.target);
     if (row && inRoot(row) && !e.target.closest("a, button, input")) whenIdle(function () { act("resume", sessionOf(row), row); });
   });
-  // The page box and the rows menu of the pager
+  // The page box of the pager, and the rows-per-page menu
   document.addEventListener("change", function (e) {
     var t = e.target;
-    if (!inRoot(t) || !t.closest("#wsm-pager")) return;
+    if (!inRoot(t) || !(t.closest("#wsm-pager") || t.id === "wsm-rows")) return;
     if (t.name === "page") request("GET", url("list-sessions"), { page: t.value }, t);
     else if (t.name === "rows") request("GET", url("list-sessions"), { rows: t.value }, t);
   });

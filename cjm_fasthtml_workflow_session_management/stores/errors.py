@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['SessionStoreSchemaError', 'StoreUnavailableError']
 
-# %% ../../nbs/stores/errors.ipynb #ec55d2f7
+# %% ../../nbs/stores/errors.ipynb #31330a79
 class SessionStoreSchemaError(RuntimeError):
     "The database is not a cjm-workflow-state store this service can manage."
 

@@ -293,7 +293,7 @@ def list_sessions(self:PostgresWorkflowStateStore,
                           (flow_id,))
     return [summary_from_row(flow_id, r) for r in rows]
 
-# %% ../../nbs/stores/postgres.ipynb #1849b26e
+# %% ../../nbs/stores/postgres.ipynb #4097b225
 import logging
 import re
 from contextlib import contextmanager
@@ -308,7 +308,7 @@ from .errors import SessionStoreSchemaError, StoreUnavailableError
 log = logging.getLogger(__name__)
 SETUP_LOCK_KEY = 0x636A6D5F736D3032  # Advisory-lock key ("cjm_sm02") serialising the service's one-time set-up
 
-# %% ../../nbs/stores/postgres.ipynb #cce2019a
+# %% ../../nbs/stores/postgres.ipynb #366154ff
 @lru_cache(maxsize=1024)
 def to_psycopg(sql:str # SQL with `?` placeholders
     ) -> str: # The same with psycopg's `%s` (and literal `%` doubled)
@@ -327,7 +327,7 @@ class PgConnection:
         if self.hook: self.hook(sql)
         with self.raw.cursor() as cur: cur.executemany(to_psycopg(sql), list(rows))
 
-# %% ../../nbs/stores/postgres.ipynb #3ad8647d
+# %% ../../nbs/stores/postgres.ipynb #48b25af5
 _TS = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
 
 _TABLES = [
@@ -354,7 +354,7 @@ _TABLES = [
     "CREATE INDEX IF NOT EXISTS sm2_trash_batch ON sm2_trash (batch)",
 ]
 
-# %% ../../nbs/stores/postgres.ipynb #192d0535
+# %% ../../nbs/stores/postgres.ipynb #212d7d2e
 def _display_insert(rows:str) -> str: # SQL: display rows for the workflow_state rows of transition table `rows`
     label = f"coalesce(nullif(r.label, ''), 'Session ' || substr({_TS.format('r.created_at')}, 1, 16))"
     return (f"INSERT INTO sm2_display (flow, sid, labelled, step, created_at, updated_at, size, label, label_key, search) "
@@ -372,7 +372,7 @@ def _counts(parts:str) -> str: # SQL: adjust counts by the (flow_id, current_ste
 
 _OLD, _NEW = "SELECT flow_id, current_step, -1 AS delta FROM o", "SELECT flow_id, current_step, 1 AS delta FROM n"
 
-# %% ../../nbs/stores/postgres.ipynb #d00ace56
+# %% ../../nbs/stores/postgres.ipynb #c3c9dd71
 def _function(name:str, body:str) -> str: # SQL: a trigger function
     return f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN {body} RETURN NULL; END $fn$"
 
@@ -405,14 +405,14 @@ def _triggers() -> List[str]:
         _trigger("sm2_trash_out", "DELETE", "sm2_trash", "OLD TABLE AS o"),
     ]
 
-# %% ../../nbs/stores/postgres.ipynb #ad6a2d09
+# %% ../../nbs/stores/postgres.ipynb #fbc551ed
 def _backfill() -> List[str]:
     "Statements that fill the display and count tables from the sessions the database already holds."
     return [_display_insert("(SELECT * FROM workflow_state ORDER BY created_at, session_id)"),
             "INSERT INTO sm2_flows (flow, sessions) SELECT flow, count(*) FROM sm2_display GROUP BY flow",
             "INSERT INTO sm2_steps (flow, step, sessions) SELECT flow, step, count(*) FROM sm2_display GROUP BY flow, step"]
 
-# %% ../../nbs/stores/postgres.ipynb #4cf92728
+# %% ../../nbs/stores/postgres.ipynb #7765f730
 def unavailable(e:Exception, conninfo:str) -> Optional[StoreUnavailableError]: # The error to raise instead, if the database is the problem
     "Turn PostgreSQL's errors about the database itself (down, read-only, no rights, pool exhausted) into `StoreUnavailableError`."
     where = re.sub(r"//[^@/]*@", "//", conninfo)  # never log a password
@@ -422,7 +422,7 @@ def unavailable(e:Exception, conninfo:str) -> Optional[StoreUnavailableError]: #
     if isinstance(e, psycopg.OperationalError): return StoreUnavailableError(f"The session database {where} cannot be reached: {e}")
     return None
 
-# %% ../../nbs/stores/postgres.ipynb #727557c2
+# %% ../../nbs/stores/postgres.ipynb #af0ee589
 class PostgresBackend:
     "The PostgreSQL side of the service: pooled connections, set-up, and the statements whose text is PostgreSQL's."
     name = "postgres"
@@ -447,7 +447,7 @@ class PostgresBackend:
             if not write: conn.raw.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             yield conn
 
-# %% ../../nbs/stores/postgres.ipynb #9b0217a8
+# %% ../../nbs/stores/postgres.ipynb #1618fbbe
 REQUIRED_COLUMNS = ("flow_id", "session_id", "current_step", "state", "label", "created_at", "updated_at")
 
 def _have(conn:PgConnection) -> set: # Names of the service's tables, indexes and triggers in the current schema
@@ -460,7 +460,7 @@ def _names(statements:Sequence[str]) -> set: # Names the CREATE statements creat
     found = [re.search(r"(?:IF NOT EXISTS|OR REPLACE TRIGGER) (\w+)", s) for s in statements]
     return {m[1] for m in found if m}
 
-# %% ../../nbs/stores/postgres.ipynb #0f837498
+# %% ../../nbs/stores/postgres.ipynb #abe96d88
 @patch
 def prepare(self:PostgresBackend,
     ddl:Sequence[str]=() # Portable statements of the service (its sort indexes)
@@ -488,7 +488,7 @@ def tidy(self:PostgresBackend) -> None:
     "Refresh the planner's statistics after a large rebuild."
     with self.connection() as conn: conn.execute("ANALYZE sm2_display")
 
-# %% ../../nbs/stores/postgres.ipynb #a2f6b64b
+# %% ../../nbs/stores/postgres.ipynb #7d3bb516
 @patch(as_prop=True)
 def source_columns(self:PostgresBackend) -> str: # SQL select list of a joined workflow_state row `w`
     return (f"w.label AS label, w.current_step AS current_step, {_TS.format('w.created_at')} AS created_at, "
@@ -506,7 +506,7 @@ def key_params(self:PostgresBackend, flow:str, sid:str) -> tuple: return (flow, 
 def keys_in(self:PostgresBackend, pairs_sql:str) -> str: # SQL: the workflow_state rows a SELECT of (flow, sid) names
     return f"(flow_id, session_id) IN (SELECT p.flow, p.sid FROM ({pairs_sql}) AS p)"
 
-# %% ../../nbs/stores/postgres.ipynb #8293e00c
+# %% ../../nbs/stores/postgres.ipynb #d3d67f8c
 @patch(as_prop=True)
 def insert_columns(self:PostgresBackend) -> str: # Column list of a full workflow_state insert
     return "flow_id, session_id, current_step, state, label, created_at, updated_at"
@@ -525,7 +525,7 @@ def insert_params(self:PostgresBackend, flow:str, sid:str, step:Optional[str], s
 def raw_columns(self:PostgresBackend) -> str: # SQL: `w`'s columns as stored, for a copy into the trash
     return "w.current_step, w.state, w.label, w.created_at, w.updated_at"
 
-# %% ../../nbs/stores/postgres.ipynb #0135ef48
+# %% ../../nbs/stores/postgres.ipynb #afa10d02
 @patch
 def json_text(self:PostgresBackend, column:str, key:str) -> str: # SQL: one key of a JSON object column, as "C" text
     return f"((({column})::jsonb ->> '{key}') COLLATE \"C\")"
@@ -542,7 +542,7 @@ def size_of(self:PostgresBackend, column:str) -> str: return f"coalesce(octet_le
 @patch
 def flow_term(self:PostgresBackend, by_index:bool=True) -> str: return "flow = ?"  # SQL: the display row's flow
 
-# %% ../../nbs/stores/postgres.ipynb #ed52ee9a
+# %% ../../nbs/stores/postgres.ipynb #44203878
 def like_pattern(term:str # Folded search text
     ) -> str: # LIKE pattern matching it literally as a substring (ESCAPE '\')
     "Escape LIKE's wildcards, so `%` and `_` typed by a user match themselves."

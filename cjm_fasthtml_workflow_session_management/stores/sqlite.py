@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'REQUIRED_COLUMNS', 'PREFIX', 'OLD_PREFIXES', 'unavailable', 'SQLiteBackend']
 
-# %% ../../nbs/stores/sqlite.ipynb #d7f31b28
+# %% ../../nbs/stores/sqlite.ipynb #9add9d61
 import logging
 import sqlite3
 from contextlib import contextmanager
@@ -16,10 +16,10 @@ from fastcore.basics import patch
 
 from .errors import SessionStoreSchemaError, StoreUnavailableError
 
-# %% ../../nbs/stores/sqlite.ipynb #1bdb3d75
+# %% ../../nbs/stores/sqlite.ipynb #332a6be7
 log = logging.getLogger(__name__)
 
-# %% ../../nbs/stores/sqlite.ipynb #8f489871
+# %% ../../nbs/stores/sqlite.ipynb #67a78ace
 def _flow_part(key:str # SQL expression of a workflow_state key
     ) -> str: # SQL expression of its "flow:" part
     return f"rtrim({key}, replace({key}, ':', ''))"
@@ -32,7 +32,7 @@ def _sid_of(key:str) -> str: # SQL: the key's session id
 
 REQUIRED_COLUMNS = ("flow_session_key", "current_step", "state_json", "created_at", "updated_at", "label")
 
-# %% ../../nbs/stores/sqlite.ipynb #5709afbb
+# %% ../../nbs/stores/sqlite.ipynb #c21cee3b
 PREFIX, OLD_PREFIXES = "sm2_", ("sm1_",)
 
 _TABLES = [
@@ -60,7 +60,7 @@ _TABLES = [
     "CREATE INDEX IF NOT EXISTS sm2_trash_batch ON sm2_trash (batch)",
 ]
 
-# %% ../../nbs/stores/sqlite.ipynb #33140f30
+# %% ../../nbs/stores/sqlite.ipynb #c5e281f0
 def _copied(row:str) -> dict: # display column -> SQL expression over trigger row `row` (NEW or OLD)
     key = f"{row}.flow_session_key"
     return {"flow": _flow_of(key), "sid": _sid_of(key), "labelled": f"coalesce({row}.label, '') <> ''",
@@ -121,7 +121,7 @@ def _triggers() -> List[str]:
               UPDATE sm2_flows SET trash = trash - 1, changes = changes + 1 WHERE flow = {trash_flow[1]}; END""",
     ]
 
-# %% ../../nbs/stores/sqlite.ipynb #3e2416fa
+# %% ../../nbs/stores/sqlite.ipynb #fd961b87
 def _backfill() -> List[str]:
     "Statements that fill the display, search and count tables from existing sessions."
     cols = {**_copied("w"), **_provisional("w")}
@@ -131,7 +131,7 @@ def _backfill() -> List[str]:
             "INSERT INTO sm2_flows (flow, sessions) SELECT flow, count(*) FROM sm2_display GROUP BY flow",
             "INSERT INTO sm2_steps (flow, step, sessions) SELECT flow, step, count(*) FROM sm2_display GROUP BY flow, step"]
 
-# %% ../../nbs/stores/sqlite.ipynb #797f9a9b
+# %% ../../nbs/stores/sqlite.ipynb #e8898bc0
 _UNAVAILABLE = ("unable to open", "readonly", "read-only", "disk i/o", "locked", "no such table: workflow_state")
 
 def unavailable(
@@ -145,7 +145,7 @@ def unavailable(
     if "readonly" in msg or "read-only" in msg: return StoreUnavailableError(f"The session database {path} is read-only: {e}")
     return StoreUnavailableError(f"The session database {path} cannot be opened: {e}")
 
-# %% ../../nbs/stores/sqlite.ipynb #10012f48
+# %% ../../nbs/stores/sqlite.ipynb #bae49fdf
 class SQLiteBackend:
     "The SQLite side of the service: connections, set-up, and the statements whose text is SQLite's."
     name = "sqlite"
@@ -184,7 +184,7 @@ class SQLiteBackend:
             raise
         conn.execute("COMMIT" if write else "ROLLBACK")
 
-# %% ../../nbs/stores/sqlite.ipynb #5c5efcf3
+# %% ../../nbs/stores/sqlite.ipynb #c454d372
 _OWN_TABLES = ("workflow_state", "sqlite_")  # table names (or prefixes) that belong to the store or SQLite itself
 
 def _check_schema(conn:sqlite3.Connection, path:Path) -> None:
@@ -203,7 +203,7 @@ def _existing(conn:sqlite3.Connection, prefix:str) -> dict: # name -> type of th
     rows = conn.execute("SELECT name, type FROM sqlite_master WHERE name LIKE ? ESCAPE '\\'", (prefix.replace("_", "\\_") + "%",))
     return {r["name"]: r["type"] for r in rows}
 
-# %% ../../nbs/stores/sqlite.ipynb #78219858
+# %% ../../nbs/stores/sqlite.ipynb #009748f8
 def _names(ddl:Sequence[str]) -> set: # Names the statements create
     return {s.split(" IF NOT EXISTS ")[1].split()[0] for s in ddl if " IF NOT EXISTS " in s}
 
@@ -213,7 +213,7 @@ def _drop_old(conn:sqlite3.Connection) -> None:
         for name, kind in sorted(_existing(conn, prefix).items(), key=lambda nt: nt[1] != "trigger"):
             if kind in ("trigger", "index", "table"): conn.execute(f'DROP {kind.upper()} IF EXISTS "{name}"')
 
-# %% ../../nbs/stores/sqlite.ipynb #e5150f42
+# %% ../../nbs/stores/sqlite.ipynb #40ad53b4
 @patch
 def prepare(self:SQLiteBackend,
     ddl:Sequence[str]=() # Portable statements of the service (its sort indexes), run with the backend's own
@@ -234,7 +234,7 @@ def prepare(self:SQLiteBackend,
                 log.info("%s: added the session manager's tables for %d existing sessions", self.path,
                          conn.execute("SELECT count(*) AS n FROM sm2_display").fetchone()["n"])
 
-# %% ../../nbs/stores/sqlite.ipynb #c3080511
+# %% ../../nbs/stores/sqlite.ipynb #55efe53a
 @patch(as_prop=True)
 def source_columns(self:SQLiteBackend) -> str: # SQL select list of a joined workflow_state row `w`
     return ("w.label AS label, w.current_step AS current_step, w.created_at AS created_at, w.updated_at AS updated_at, "
@@ -256,7 +256,7 @@ def keys_in(self:SQLiteBackend,
 ) -> str: # SQL: the workflow_state rows those pairs name
     return f"flow_session_key IN (SELECT p.flow || ':' || p.sid FROM ({pairs_sql}) AS p)"
 
-# %% ../../nbs/stores/sqlite.ipynb #f1d05621
+# %% ../../nbs/stores/sqlite.ipynb #23c40300
 @patch(as_prop=True)
 def insert_columns(self:SQLiteBackend) -> str: # Column list of a full workflow_state insert
     return "flow_session_key, current_step, state_json, label, created_at, updated_at"
@@ -273,7 +273,7 @@ def insert_params(self:SQLiteBackend, flow:str, sid:str, step:Optional[str], sta
                   created_at:str, updated_at:str) -> tuple: # Parameters of `insert_values()`
     return (f"{flow}:{sid}", step, state_text, label, created_at, updated_at)
 
-# %% ../../nbs/stores/sqlite.ipynb #fb989a29
+# %% ../../nbs/stores/sqlite.ipynb #14d21f5f
 @patch(as_prop=True)
 def raw_columns(self:SQLiteBackend) -> str: # SQL: `w`'s columns as stored, for a copy into the trash
     return "w.current_step, w.state_json, w.label, w.created_at, w.updated_at"
@@ -297,7 +297,7 @@ def state_text(self:SQLiteBackend, column:str) -> str: # SQL: a stored state as 
 def size_of(self:SQLiteBackend, column:str) -> str: # SQL: the size of a stored state, as the list shows it
     return f"coalesce(length({column}), 0)"
 
-# %% ../../nbs/stores/sqlite.ipynb #459c7617
+# %% ../../nbs/stores/sqlite.ipynb #12e14763
 def _phrase(term:str) -> str: return '"' + term.replace('"', '""') + '"'  # An FTS5 phrase matching `term` literally
 
 @patch
