@@ -283,10 +283,10 @@ class Harness:
 def make_harness(backend, sessions: Optional[List[dict]] = None, *, enricher: Optional[Callable] = default_enricher,
                  label_generator: Optional[Callable] = default_label_generator,
                  get_step_title: Optional[Callable] = default_step_title, column_specs=DEFAULT_COLUMNS,
-                 service_kw: Optional[dict] = None, **router_kw) -> Harness:
-    "Seed `backend` with `sessions`, then build the service, the routers and the app."
-    if sessions: backend.seed(sessions)
-    service = SessionManagementService(backend.store, FLOW, enricher=enricher, label_generator=label_generator,
+                 service_kw: Optional[dict] = None, flow: str = FLOW, **router_kw) -> Harness:
+    "Seed `backend` with `sessions` (of `flow`), then build the service, the routers and the app."
+    if sessions: backend.seed(sessions, flow)
+    service = SessionManagementService(backend.store, flow, enricher=enricher, label_generator=label_generator,
                                        get_step_title=get_step_title, **(service_kw or {}))
     res = init_session_manager_routers(service, workflow_url=WORKFLOW_URL, column_specs=list(column_specs or []),
                                        get_step_title=get_step_title, **router_kw)

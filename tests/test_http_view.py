@@ -3,6 +3,7 @@
 A page load's query string is its view; every request from the page carries `view=<data-view of its list body>`
 plus what its control changes. Nothing of the view lives in the cookie, so tabs are independent.
 """
+import json
 import threading
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qsl
@@ -13,7 +14,7 @@ from cjm_fasthtml_workflow_session_management.models import SessionQuery
 
 from http_helpers import (
     ACTIVE_KEY, NOTICE_KEY, alert_node, alert_role, alert_text, count_text, cursor_ids, list_body, make_harness, page, parse,
-    row_ids, rows, session_cookie, stored_labels)
+    row_ids, rows, session_cookie, squash, stored_labels)
 
 N = 30
 STEPS = ("upload", "transcribe", "review")
@@ -271,3 +272,20 @@ def test_ten_tabs_keep_their_own_views(h):
         expected = window(h, search=f"run {i + 1}", **(dict(order_by="label", descending=False) if i % 2 else {}))
         assert row_ids(tab.list().text) == expected, i
     assert_cookie_holds_no_view(client)
+
+
+def test_removing_a_filter_chip_refreshes_the_count_and_the_chips(h):
+    """A filter chip (and "Clear all") sends the view without its filter: the answer shows the wider list AND its
+    count, chips and filter menu, so the page does not keep saying "4 matching sessions" over 30 rows."""
+    tab = h.tab(step="review", q="run")
+    chips = parse(tab.html).by_id("wsm-filter-chips")
+    chip = next(b for b in chips.find_all("button") if "Review" in b.text())
+    r = tab.get(chip.get("hx-get"), json.loads(chip.get("hx-vals")))
+    assert pairs(tab.view) == {("q", "run")} and row_ids(r.text) == window(h, search="run")
+    total = len(window(h, 0, 100, search="run"))
+    assert count_text(r.text) == f"{total} matching sessions", "the count still shows the filtered list's"
+    chips = parse(r.text).by_id("wsm-filter-chips")
+    assert "Review" not in squash(chips.text())
+    clear = next(b for b in chips.find_all("button") if "Clear all" in b.text())
+    r = tab.get(clear.get("hx-get"), json.loads(clear.get("hx-vals")))
+    assert tab.view == "" and count_text(r.text) == f"{N} sessions"
