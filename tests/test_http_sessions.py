@@ -63,7 +63,8 @@ def test_create_twice_with_one_request_id_makes_one_session(h):
 
 
 def test_create_from_a_plain_form_goes_back_with_a_notice(h):
-    "A plain form post (no htmx) creates, answers 303 back to the page it came from, and that page shows the notice once."
+    """A plain form post (no htmx) creates, answers 303 back to the page it came from, and that page shows the notice
+    once; a plain delete whose Referer is another site goes back to the manager's page instead."""
     client = h.client()
     before = session_ids(h.backend)
     r = client.post(h.urls.create_session, data={"label": "From a form"},
@@ -73,6 +74,10 @@ def test_create_from_a_plain_form_goes_back_with_a_notice(h):
     assert alert_text(page(h, client, q="form")).startswith("Created “From a form”")
     assert alert_text(page(h, client)) == ""
     assert session_cookie(client)[ACTIVE_KEY] == new
+    r = client.post(h.urls.delete_session, data={"session_id": new}, headers={"Referer": "http://evil.example/phish"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == h.urls.management_page  # never back to another site
+    assert new not in session_ids(h.backend)
 
 
 # ==================================================================================================
