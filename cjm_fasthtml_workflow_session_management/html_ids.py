@@ -32,6 +32,8 @@ class SessionManagerHtmlIds:
     SEARCH_INPUT = "wsm-search"                   # Search text input
     SESSION_COUNT = "wsm-count"                   # Live count of the sessions shown
     FILTERS = "wsm-filters"                       # Filter menu (steps, last activity, unlabelled)
+    FILTER_FIELDS = "wsm-filter-fields"           # The filter menu's fields and counts
+    FILTER_BADGE = "wsm-filter-badge"             # How many filters are on
     FILTER_CHIPS = "wsm-filter-chips"             # The active filters, each removable
     SELECTION_BAR = "wsm-selection"               # Count and actions of the selected sessions
     LIST_BODY = "wsm-list-body"                   # The part of the list that changes with the data

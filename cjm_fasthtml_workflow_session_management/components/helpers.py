@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['DEBUG_SESSION_RENDER', 'log', 'ICON_ID_PREFIX', 'SPRITE_STROKE', 'join_cls', 'compact', 'icon_svg',
-           'render_icon_sprite', 'render_icon', 'ft_svg_use', 'render_section_header', 'render_icon_button',
+           'render_icon_sprite', 'render_icon', 'icon_rules', 'render_section_header', 'render_icon_button',
            'render_alert', 'render_delete_modal', 'time_cell', 'render_empty_state', 'render_active_session_badge',
            'render_management_tabs']
 
 # %% ../../nbs/components/helpers.ipynb #a7f3c813
-import logging
+import json, logging
 from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Optional
 
@@ -74,8 +74,11 @@ def render_icon(
     # A bare <svg> (no xmlns, which HTML does not need) keeps each of the many icons in a page small
     return ft_hx("svg", Use(href=f"#{ICON_ID_PREFIX}{name}"), cls=cls, aria_hidden="true")
 
-def ft_svg_use(name:str) -> Any: # The barest reference to a sprite icon: its container sizes it and names it
-    return ft_hx("svg", Use(href=f"#{ICON_ID_PREFIX}{name}"))
+def icon_rules(
+    rules:Dict[str, str] # CSS selector -> Lucide icon name (in the page's sprite)
+) -> str: # JSON for a `data-wsm-icons` attribute
+    "Icons the client script draws into every element a selector matches, so repeated rows do not carry them."
+    return json.dumps({sel: f"#{ICON_ID_PREFIX}{name}" for sel, name in rules.items()}, separators=(",", ":"))
 
 # %% ../../nbs/components/helpers.ipynb #31024037
 def render_section_header(

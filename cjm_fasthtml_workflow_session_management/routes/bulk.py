@@ -34,6 +34,10 @@ def _ids(params:Any) -> List[str]: # The session ids a request names (valid ones
 
 def _plural(n:int, what:str="session") -> str: return f"{n:,} {what}{'' if n == 1 else 's'}"
 
+def _which(names:List[str], most:int=3) -> str: # The first few names, quoted ("“A”, “B” and 4 more")
+    shown = ", ".join(f"“{n if len(n) <= 60 else n[:59] + '…'}”" for n in names[:most])
+    return shown + (f" and {len(names) - most:,} more" if len(names) > most else "")
+
 def _batch(params:Any, purpose:str, flow:str) -> str: # The batch id a request's delete gets ("" for a new one)
     return (derived_id(params, purpose, flow) or "").replace("-", "")
 
@@ -75,10 +79,11 @@ def _delete_many(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
         return respond(req, params, alert=m.notice(msg, None if n else alert_colors.info, undo))
 
 # %% ../../nbs/routes/bulk.ipynb #d910f177
-def _restored_message(restored:Any) -> str: # What a restore says
+def _restored_message(m:SessionManager, restored:Any) -> str: # What a restore says
     msg = f"Restored {_plural(restored.count)}." if restored.count else "Nothing to restore: already restored."
-    if restored.renamed: msg += f" {_plural(len(restored.renamed))} came back under a new id: their id was taken meanwhile."
-    return msg
+    if not restored.renamed: return msg
+    names = [item.resolved_label for new in list(restored.renamed.values())[:3] if (item := m.service.get_session(new))]
+    return msg + f" {_plural(len(restored.renamed))} came back under a new id, as theirs was taken meanwhile: {_which(names)}."
 
 def _trash_routes(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
     @route(kit, m.urls.restore_sessions, ("post",))
@@ -90,7 +95,7 @@ def _trash_routes(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
         if params.get("context") == "detail":
             return Response(status_code=204, headers={"HX-Redirect": f"{m.urls.session_detail}?session_id={quote(restored.session_ids[0], safe='')}"
                                                       if restored.session_ids else m.urls.management_page})
-        return respond(req, params, alert=m.notice(_restored_message(restored)), focus=(restored.session_ids or [None])[0])
+        return respond(req, params, alert=m.notice(_restored_message(m, restored)), focus=(restored.session_ids or [None])[0])
 
     @route(kit, m.urls.purge_trash, ("post",))
     def purge_trash(req, params, files):
@@ -130,9 +135,9 @@ def _transfer(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
         rid = lambda old: derived_id(params, f"import {old}", m.service.flow_id) or old + "-copy"
         try: ids = m.service.import_sessions(raw, id_for=rid)
         except DocumentError as e: raise BadInput(f"Nothing was imported: {e}", 422) from None
-        given = [s["id"] for s in json.loads(raw)["sessions"]]
-        moved = sum(a != b for a, b in zip(given, ids))
-        msg = f"Imported {_plural(len(ids))}." + (f" {_plural(moved)} got a new id: the flow already had theirs." if moved else "")
+        moved = [s.get("label") or s["id"] for s, new in zip(json.loads(raw)["sessions"], ids) if s["id"] != new]
+        msg = f"Imported {_plural(len(ids))}." + (f" {_plural(len(moved))} got a new id, as the flow already had theirs: {_which(moved)}."
+                                                  if moved else "")
         return respond(req, params, alert=m.notice(msg), view=ListView(rows=m.view_of(params).rows), focus=(ids or [None])[0], search=True)
 
 # %% ../../nbs/routes/bulk.ipynb #27c2c187

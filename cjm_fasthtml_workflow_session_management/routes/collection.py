@@ -22,7 +22,7 @@ def _with(params:Any, **changes:str) -> ImmutableMultiDict: # `params` with some
 
 def _moves(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
     for move in ("up", "down", "page_up", "page_down", "first", "last"):
-        def handler(req, params, files, move=move): return respond(req, params, move=move)
+        def handler(req, params, files, move=move): return respond(req, params, move=move, rows_only=True)
         route(kit, getattr(m.vc_urls, f"nav_{move}"), ("get", "post"), f"nav_{move}")(handler)
 
 def _view_routes(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
@@ -32,19 +32,19 @@ def _view_routes(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
         if column not in m.sort_keys: raise BadInput("That column cannot be sorted.")
         shown = m.view_of(_with(params, sort=column, dir=params.get("dir") or "desc"))
         direction = params.get("dir") or ("asc" if shown.sort == column and shown.desc else "desc")
-        return respond(req, _with(params, sort=column, dir=direction, start="0"))
+        return respond(req, _with(params, sort=column, dir=direction, start="0"), rows_only=True)
 
     @route(kit, m.vc_urls.update_viewport, ("get", "post"))
     def update_viewport(req, params, files):
         rows = params.get("rows") or params.get("visible_rows", "")
-        return respond(req, _with(params, rows=rows))
+        return respond(req, _with(params, rows=rows), rows_only=True)
 
     @route(kit, m.vc_urls.focus_row, ("get", "post"))
     def focus_row(req, params, files):
         row = params.get("row_index") or params.get("cursor", "")
         if not row.isdigit(): raise BadInput("A row number is required.")
         view = m.view_of(params)
-        return respond(req, _with(params, cursor=row), view=replace(view, start=int(row) // view.rows * view.rows))
+        return respond(req, _with(params, cursor=row), view=replace(view, start=int(row) // view.rows * view.rows), rows_only=True)
 
     @route(kit, m.vc_urls.activate, ("post",))
     def activate(req, params, files):

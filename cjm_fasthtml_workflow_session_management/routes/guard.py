@@ -39,17 +39,20 @@ class BadInput(ValueError):
     "Input a route cannot use; the message is for the user."
     def __init__(self, message:str, status_code:int=400): super().__init__(message); self.status_code = status_code
 
+def _checked(text:str, what:str) -> str: # `text`, if it is valid Unicode (JSON can carry lone surrogates)
+    try: text.encode("utf-8")
+    except UnicodeEncodeError: raise BadInput(f"{what} is not valid text.") from None
+    return text
+
 def _text(value:Any, name:str) -> Optional[str]: # A form or JSON value as text (None for files and non-scalars)
     if isinstance(value, bool) or value is None: return None if value is None else ("1" if value else "")
     if isinstance(value, (int, float)): return str(value)
-    if not isinstance(value, str): return None
-    try: value.encode("utf-8")
-    except UnicodeEncodeError: raise BadInput(f"The {name} field is not valid text.") from None
-    return value
+    return _checked(value, f"The {name} field") if isinstance(value, str) else None
 
 def _pairs(items:Iterable[Tuple[str, Any]]) -> list: # (name, text) pairs, lists flattened, files dropped
     out = []
     for name, value in items:
+        _checked(name, "A field name")
         for v in value if isinstance(value, list) else [value]:
             if (t := _text(v, name)) is not None: out.append((name, t))
     return out

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from ..stores.errors import StoreUnavailableError
 from .context import ManagerRouter
 from .guard import BadInput, cross_origin_refusal, error_response, read_params
+from .view import ViewError
 
 # %% ../../nbs/routes/kit.ipynb #acf2405f
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ async def _serve(kit:RouteKit, handler:Callable, req:Any) -> Any:
         params, files = await read_params(req)
         return await run_in_threadpool(handler, req, params, files)
     except BadInput as e: return error_response(str(e), e.status_code)
+    except ViewError as e: return error_response(str(e), 400)
     except StoreUnavailableError as e:
         log.error("session manager: %s %s failed: %s", req.method, req.url.path, e)
         return error_response(UNAVAILABLE, 503)

@@ -157,7 +157,12 @@ def refresh_stale(
     rows = conn.execute(_STALE.format(columns=backend.source_columns, join=backend.source_join), (flow, limit)).fetchall()
     if not rows: return 0
     values = [(*recipe.derive(summary_of(flow, r), parse_state(r["state"])), r["seq"], r["version"]) for r in rows]
-    with backend.transaction(conn, write=True): conn.executemany(_WRITE, values)
+    with backend.transaction(conn, write=True):
+        # Only rows no other writer holds: a delete locking them in another order must not deadlock with this
+        held = conn.execute(f"SELECT seq FROM sm2_display WHERE seq IN ({', '.join('?' * len(rows))}) ORDER BY seq {backend.skip_locked}",
+                            [r["seq"] for r in rows]).fetchall()
+        free = {r["seq"] for r in held}
+        conn.executemany(_WRITE, [v for v in values if v[-2] in free])
     return len(rows)
 
 # %% ../../nbs/services/display.ipynb #4c6a5c3c

@@ -247,7 +247,8 @@ def session_exists(
     session_id:str # Session identifier
 ) -> bool: # True if a row exists
     "Check whether a session exists in the managed flow."
-    return is_session_id(session_id) and self.state_store.session_exists(self._flow_id, session_id)
+    if not is_session_id(session_id): return False
+    with self.backend.connection() as conn: return self._exists(conn, session_id)
 
 # %% ../../nbs/services/management.ipynb #b7133918
 @patch
@@ -255,8 +256,11 @@ def session_state(self:SessionManagementService,
     session_id:str # Session identifier
 ) -> Optional[Dict[str, Any]]: # Its state, or None if the flow has no such session
     "A session's full state (the detail view lists its top-level keys)."
-    if not self.session_exists(session_id): return None
-    return self.state_store.get_state(self._flow_id, session_id)
+    if not is_session_id(session_id): return None
+    with self.backend.connection() as conn:
+        row = conn.execute(f"SELECT {self.backend.source_columns} FROM workflow_state w WHERE {self.backend.key_match('w')}",
+                           self.backend.key_params(self._flow_id, session_id)).fetchone()
+    return None if row is None else json.loads(row["state"] or "{}")
 
 @patch
 def changes(self:SessionManagementService) -> int: # The flow's change number
@@ -280,10 +284,12 @@ def create_session(
     session_id:Optional[str]=None, # Id to give it (default: a new UUID4); an id the flow has raises SessionExistsError
 ) -> str: # The new session_id (auto-generated UUID4)
     "Create a new empty session and return its session_id."
-    label = self._check_label(label)
-    if session_id is not None and self.session_exists(check_session_id(session_id)):
-        raise SessionExistsError(f"The flow already has a session {session_id!r}.")
-    session_id = self.state_store.create_session(self._flow_id, session_id=session_id, label=label)
+    label, now = self._check_label(label), trash.utc_text()
+    session_id = str(uuid.uuid4()) if session_id is None else check_session_id(session_id)
+    with self.backend.connection() as conn:
+        with self.backend.transaction(conn, write=True):
+            if not trash.add_row(self.backend, conn, self._flow_id, session_id, None, "{}", label, now, now):
+                raise SessionExistsError(f"The flow already has a session {session_id!r}.")
     log.debug("created session %s in flow %s", session_id, self._flow_id)
     return session_id
 
@@ -418,15 +424,14 @@ def duplicate_session(self:SessionManagementService,
     item = self.get_session(session_id)
     if item is None: raise KeyError(f"The flow has no session {session_id!r}.")
     label = self._check_label(label) if label is not None else self._check_label(f"Copy of {item.resolved_label}"[:self.max_label_length])
-    if new_id is not None and self.session_exists(check_session_id(new_id)): raise SessionExistsError(f"The flow already has a session {new_id!r}.")
-    new, now = new_id or str(uuid.uuid4()), trash.utc_text()
+    new, now = str(uuid.uuid4()) if new_id is None else check_session_id(new_id), trash.utc_text()
     with self.backend.connection() as conn:
         with self.backend.transaction(conn, write=True):
             row = conn.execute(f"SELECT {self.backend.source_columns} FROM workflow_state w WHERE {self.backend.key_match('w')}",
                                self.backend.key_params(self._flow_id, session_id)).fetchone()
             if row is None: raise KeyError(f"The flow has no session {session_id!r}.")
-            conn.execute(f"INSERT INTO workflow_state ({self.backend.insert_columns}) VALUES ({self.backend.insert_values()})",
-                         self.backend.insert_params(self._flow_id, new, row["current_step"], row["state"], label, now, now))
+            if not trash.add_row(self.backend, conn, self._flow_id, new, row["current_step"], row["state"], label, now, now):
+                raise SessionExistsError(f"The flow already has a session {new!r}.")
     return new
 
 # %% ../../nbs/services/management.ipynb #cf13bedd
@@ -471,10 +476,10 @@ def import_sessions(self:SessionManagementService,
     with b.connection() as conn:
         with b.transaction(conn, write=True):
             for s in sessions:
-                sid = s.id if not self._exists(conn, s.id) else (id_for or (lambda _: str(uuid.uuid4())))(s.id)
-                if not self._exists(conn, sid):
-                    conn.execute(f"INSERT INTO workflow_state ({b.insert_columns}) VALUES ({b.insert_values()})",
-                                 b.insert_params(self._flow_id, sid, s.step, json.dumps(s.state), s.label, s.created, s.updated))
+                row, sid = (s.step, json.dumps(s.state), s.label, s.created, s.updated), s.id
+                if not trash.add_row(b, conn, self._flow_id, sid, *row):
+                    sid = (id_for or (lambda _: str(uuid.uuid4())))(s.id)
+                    trash.add_row(b, conn, self._flow_id, sid, *row)  # False: an earlier import of this document added it
                 ids.append(sid)
     return ids
 

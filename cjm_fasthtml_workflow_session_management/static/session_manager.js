@@ -172,27 +172,25 @@
   });
 
   // --- after every swap ----------------------------------------------------------------------------------
-  var focusWasInList = false, filtersOpen = false, focusedControl = null;
+  var focusWasInList = false, focusedControl = null;
   function controlKey(el) {  // a selector that finds a list control again once the list was replaced
     if (el.dataset.sort) return '[data-sort="' + CSS.escape(el.dataset.sort) + '"]';
     if (el.dataset.move) return '[data-move="' + CSS.escape(el.dataset.move) + '"]';
     if (el.name === "page" && el.closest("#wsm-pager")) return '#wsm-pager [name="page"]';
+    if (el.closest("#wsm-filter-fields")) return '#wsm-filter-fields [name="' + CSS.escape(el.name) + '"][value="' + CSS.escape(el.value) + '"]';
     return null;
   }
   document.addEventListener("htmx:beforeSwap", function () {
     var b = body(), a = document.activeElement;
     focusWasInList = !!(b && a && (b.contains(a) || a === document.body));
-    focusedControl = b && a && b.contains(a) && !rowOf(a) ? controlKey(a) : null;
-    var f = byId("wsm-filters");
-    filtersOpen = !!(f && f.open);
+    var fields = byId("wsm-filter-fields");  // replaced with the counts, while a box in it may have focus
+    focusedControl = a && ((b && b.contains(a) && !rowOf(a)) || (fields && fields.contains(a))) ? controlKey(a) : null;
   });
   document.addEventListener("htmx:afterSettle", function () {
     var b = body();
     if (!b) return;
     setCursor(cursorRow(), false);
     applySelection();
-    var f = byId("wsm-filters");
-    if (f && filtersOpen) f.open = true;
     if (b.dataset.changes) lastChanges = b.dataset.changes;
     var menu = byId("wsm-rows");
     if (menu) menu.value = b.dataset.rows;
@@ -578,8 +576,28 @@
   }
   document.addEventListener("visibilitychange", function () { if (!document.hidden) schedule(0); });
 
+  // --- icons: rows carry none; each list says which elements get which sprite icon (data-wsm-icons) --------
+  var SVG = "http://www.w3.org/2000/svg";
+  function drawIcons() {
+    document.querySelectorAll("[data-wsm-icons]").forEach(function (box) {
+      var rules = JSON.parse(box.dataset.wsmIcons);
+      Object.keys(rules).forEach(function (selector) {
+        box.querySelectorAll(selector).forEach(function (el) {
+          if (el.querySelector("svg")) return;
+          var svg = document.createElementNS(SVG, "svg"), use = document.createElementNS(SVG, "use");
+          svg.setAttribute("aria-hidden", "true");
+          use.setAttribute("href", rules[selector]);
+          svg.appendChild(use);
+          el.appendChild(svg);
+        });
+      });
+    });
+  }
+  document.addEventListener("htmx:load", drawIcons);
+
   // --- start -------------------------------------------------------------------------------------------
   function start() {
+    drawIcons();
     var b = body();
     if (b) { lastChanges = b.dataset.changes || null; setCursor(cursorRow() || rows()[0], false); applySelection(); }
     noticed();

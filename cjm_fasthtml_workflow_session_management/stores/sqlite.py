@@ -132,7 +132,7 @@ def _backfill() -> List[str]:
             "INSERT INTO sm2_steps (flow, step, sessions) SELECT flow, step, count(*) FROM sm2_display GROUP BY flow, step"]
 
 # %% ../../nbs/stores/sqlite.ipynb #e8898bc0
-_UNAVAILABLE = ("unable to open", "readonly", "read-only", "disk i/o", "locked", "no such table: workflow_state")
+_UNAVAILABLE = ("unable to open", "readonly", "read-only", "disk i/o", "locked", "no such table")
 
 def unavailable(
     e:sqlite3.Error, # What SQLite raised
@@ -150,6 +150,7 @@ class SQLiteBackend:
     "The SQLite side of the service: connections, set-up, and the statements whose text is SQLite's."
     name = "sqlite"
     distinct = "IS NOT"  # SQL: the null-safe "differs from"
+    skip_locked = ""  # SQL: row locks (none: a write transaction holds the whole database)
     source_state = "w.state_json"  # SQL: a joined workflow_state row's state, as JSON text
     source_join = "w.flow_session_key = d.flow || ':' || d.sid"  # SQL: the workflow_state row `w` of display row `d`
     def __init__(self,

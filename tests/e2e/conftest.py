@@ -38,7 +38,10 @@ def empty_server(tmp_path):
 
 class BrowserProblems:
     "Console errors, page errors and failed requests seen by the pages of one test."
-    def __init__(self): self.items, self.statuses = [], set()
+    def __init__(self): self.items, self.statuses, self.done = [], set(), False
+
+    def add(self, problem: str) -> None:
+        if not self.done: self.items.append(problem)  # after the test, servers stop before pages close
 
     def allow(self, *statuses: int) -> None:
         "Answers with these statuses are what the test asks for (the browser logs each 4xx as a console error)."
@@ -48,17 +51,24 @@ class BrowserProblems:
         if m.type != "error": return
         status = re.search(r"status of (\d+)", m.text)
         if status and int(status[1]) in self.statuses: return
-        self.items.append(f"console: {m.text} at {m.location.get('url')}")
+        self.add(f"console: {m.text} at {m.location.get('url')}")
 
     def watch(self, page):
         page.on("console", self._console)
-        page.on("pageerror", lambda e: self.items.append(f"page error: {e}"))
+        page.on("pageerror", lambda e: self.add(f"page error: {e}"))
         # ERR_ABORTED is a request the page itself dropped: htmx's HX-Redirect navigates away while Chromium is
         # still closing the answered POST. A missing asset is a 404 and shows up as a console error above.
         page.on("requestfailed", lambda r: r.failure != "net::ERR_ABORTED"
-                and self.items.append(f"request failed: {r.url} {r.failure}"))
-        page.on("dialog", lambda d: (self.items.append(f"unexpected dialog: {d.message}"), d.dismiss()))
+                and self.add(f"request failed: {r.url} {r.failure}"))
+        page.on("dialog", lambda d: (self.add(f"unexpected dialog: {d.message}"), d.dismiss()))
         return page
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    "What pages do once the test body has finished (a stopped server, a closing page) is not the test's."
+    yield
+    if (seen := item.funcargs.get("problems")) is not None: seen.done = True
 
 
 @pytest.fixture
