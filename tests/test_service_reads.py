@@ -14,7 +14,8 @@ from cjm_fasthtml_workflow_session_management.services.display import READ_REFRE
 from backends import SqliteBackend
 from http_helpers import ts
 from service_helpers import (
-    FLOW, found, ids, make_service, raw_insert, raw_set, read_all, settle, stale_count)
+    FLOW, found, ids, kept_counts, make_service, raw_delete, raw_insert, raw_set, read_all, real_counts, settle,
+    stale_count)
 
 STEP_TITLES = {"upload": "Upload audio", "transcribe": "Transcribe", "review": "Review"}
 STEP_ORDER = ("upload", "transcribe", "review")
@@ -313,3 +314,35 @@ def test_filters_alone_and_combined_with_search(backend, query, expected):
     with svc.reader() as r:
         assert r.count(query) == (len(expected), False)
         assert set(ids(r.page(query, 0, 10).items)) == expected
+
+
+def test_step_counts_stay_exact_whoever_writes(backend):
+    "`steps()` and the step and flow counts match a real count after every kind of write, by any writer."
+    svc = transcript_service(backend)
+    other = make_service(backend, "other")
+
+    def check(after):
+        flows, steps = real_counts(backend)
+        mine = {step: n for (flow, step), n in steps.items() if flow == FLOW}
+        assert kept_counts(backend) == (flows, steps), after
+        with svc.reader() as r:
+            assert r.steps() == mine, after
+            assert r.count() == (flows.get(FLOW, 0), False), after
+            for step, n in mine.items(): assert r.count(SessionQuery(steps=(step,))) == (n, False), after
+
+    a = svc.create_session(); check("service create")
+    backend.store.set_current_step(FLOW, a, "upload"); check("store step")
+    backend.store.update_state(FLOW, "store-made", {"x": 1}); check("store upsert inserting a row")
+    backend.store.set_current_step(FLOW, "store-step", "review"); check("store upsert inserting a row at a step")
+    raw_insert(backend, "raw", step="upload"); check("raw insert")
+    raw_set(backend, "raw", "current_step", "review"); check("raw step change")
+    raw_set(backend, "raw", "current_step", None); check("raw step cleared")
+    copy = svc.duplicate_session("store-step"); check("duplicate")
+    svc.delete_session(a); check("delete")
+    svc.restore_sessions([a]); check("restore")
+    backend.store.delete_session(FLOW, "store-made"); check("store delete")
+    raw_delete(backend, "raw"); check("raw delete")
+    svc.import_sessions(svc.export_sessions([copy])); check("import")
+    svc.move_to_trash(query=SessionQuery(steps=("review",))); check("bulk delete by step")
+    other.create_session(); backend.store.set_current_step("other", "o1", "upload"); check("another flow")
+    assert svc.restore_all().count == 3; check("restore all")
