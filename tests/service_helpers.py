@@ -4,7 +4,7 @@ Every helper works on both databases through a `backends.Backend` (tests/backend
 to `workflow_state` in the database's own dialect, as a workflow or another tool would write it: the service
 learns of them only through its triggers.
 """
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from cjm_fasthtml_workflow_session_management.models import SessionQuery
 from cjm_fasthtml_workflow_session_management.services.management import SessionManagementService
@@ -53,7 +53,7 @@ def flow_dump(backend, flow: str = FLOW) -> list:
 
 def stored(backend, flow: str = FLOW) -> Dict[str, tuple]:
     "session id -> (label, step, state dict, created_at, updated_at) of the flow's rows."
-    return {split_key(k)[1]: rest for k, *rest in flow_dump(backend, flow)}
+    return {split_key(k)[1]: tuple(rest) for k, *rest in flow_dump(backend, flow)}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -136,8 +136,3 @@ def stale_count(backend, flow: str = FLOW) -> int:
 def trash_rows(backend, flow: str = FLOW) -> int:
     "Rows of `flow` in the trash table."
     return backend.sql(f"SELECT count(*) FROM sm2_trash WHERE flow = {ph(backend)}", (flow,))[0][0]
-
-
-def rows_of(ids_: Sequence[str], states: Dict[str, dict]) -> list:
-    "Seed rows for `backend.seed`: ids with their states."
-    return [{"id": i, "state": states.get(i, {})} for i in ids_]
