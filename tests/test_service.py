@@ -12,13 +12,14 @@ import pytest
 from cjm_workflow_state.state_store import SQLiteWorkflowStateStore
 
 from cjm_fasthtml_workflow_session_management.models import SessionQuery
-from cjm_fasthtml_workflow_session_management.services.management import SessionManagementService
+from cjm_fasthtml_workflow_session_management.services.management import (
+    InvalidSessionIdError, SessionExistsError, SessionManagementService)
 from cjm_fasthtml_workflow_session_management.stores.errors import SessionStoreSchemaError, StoreUnavailableError
 
 from backends import SqliteBackend
 from http_helpers import ts
 from service_helpers import (
-    FLOW, flow_dump, found, ids, kept_counts, make_service, raw_set, read_all, real_counts, stored)
+    FLOW, found, ids, kept_counts, make_service, raw_set, read_all, real_counts, split_key, stored)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -37,10 +38,17 @@ def flows(backend):
     return services
 
 
+def by_flow(backend) -> dict:
+    "flow -> its rows of the dump."
+    rows = {}
+    for row in backend.dump(): rows.setdefault(split_key(row[0])[0], []).append(row)
+    return rows
+
+
 def others_unchanged(backend, flow: str, before: dict) -> None:
     "Every flow but `flow` holds exactly what it held before."
-    for f in FLOWS:
-        if f != flow: assert flow_dump(backend, f) == before[f], f"{flow} touched {f}"
+    now = by_flow(backend)
+    assert {f: rows for f, rows in now.items() if f != flow} == {f: rows for f, rows in before.items() if f != flow}, flow
 
 
 def test_reads_see_only_their_own_flow(backend, flows):
@@ -56,7 +64,7 @@ def test_reads_see_only_their_own_flow(backend, flows):
 def test_writes_touch_only_their_own_flow(backend, flows):
     "Rename, delete, trash, restore, import and bulk delete by query in one flow leave every other flow alone."
     for f, svc in flows.items():
-        before = {g: flow_dump(backend, g) for g in FLOWS}
+        before = by_flow(backend)
         svc.rename_session("s1", f"renamed {f}")
         svc.delete_session("s2")
         assert svc.trash_count() == 1 and [t.session_id for t in svc.read_trash().items] == ["s2"], f
@@ -107,6 +115,16 @@ def test_ids_that_cannot_exist_are_not_found_and_writes_to_them_do_nothing(backe
     svc.delete_session(bad)
     assert svc.delete_sessions([bad]) == 0
     assert (backend.dump(), svc.changes(), svc.trash_count()) == (before, changes, 0)
+
+
+def test_creating_a_taken_id_is_refused(backend):
+    svc = make_service(backend)
+    svc.create_session("First", session_id="mine")
+    before = backend.dump()
+    with pytest.raises(SessionExistsError): svc.create_session("Second", session_id="mine")
+    with pytest.raises(InvalidSessionIdError): svc.create_session("Bad", session_id="a:b")
+    assert backend.dump() == before
+    assert make_service(backend, "other").create_session("Theirs", session_id="mine") == "mine"  # ids are per flow
 
 
 def test_rename_keeps_updated_at(backend):

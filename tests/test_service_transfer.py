@@ -114,6 +114,15 @@ def test_export_of_a_query(backend):
     assert exported(svc, SessionQuery()) == [a, b, c]
 
 
+def test_export_of_a_search_matches_what_the_list_shows_now(backend):
+    "A session renamed since the last read is exported by its new label, not its old one."
+    svc, (a, b, c) = write_sessions(backend)
+    svc.read_page()
+    svc.rename_session(a, "Lecture")
+    svc.rename_session(c, "Interview again")
+    assert exported(svc, SessionQuery(search="interview")) == [c]
+
+
 def test_export_then_import_restores_every_row_byte_for_byte(backend):
     svc, made = write_sessions(backend)
     before = backend.dump(), raw_states(backend)
