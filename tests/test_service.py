@@ -74,7 +74,7 @@ def test_writes_touch_only_their_own_flow(backend, flows):
         imported = svc.import_sessions(svc.export_sessions(list(SHARED_IDS)))
         assert len(set(imported) - set(SHARED_IDS)) == 3, f  # the ids exist in this flow: new ids
         svc.read_page(search="shared")  # the list the user deletes from
-        moved, batch = svc.move_to_trash(query=SessionQuery(search="shared"))
+        moved, _ = svc.move_to_trash(query=SessionQuery(search="shared"))
         assert moved == 4 and svc.read_page().total == 2, f  # all but the renamed one and its copy
         others_unchanged(backend, f, before)
         assert svc.purge_trash() == 4 and svc.trash_count() == 0, f
@@ -322,6 +322,19 @@ def test_the_service_does_not_recreate_a_vanished_file(set_up, op):
     try: {**WRITES, **READS}[op](svc, sid)
     except StoreUnavailableError: pass
     assert not db.exists()
+
+
+def test_every_call_after_a_vanished_file_keeps_saying_unavailable(set_up):
+    "A create on a vanished file, then every other call: each raises StoreUnavailableError, none a bare sqlite3 error."
+    svc, db, sid = set_up
+    vanish(db)
+    wrong = {}
+    for op, call in {**WRITES, **READS}.items():
+        try: call(svc, sid)
+        except StoreUnavailableError: continue
+        except Exception as e: wrong[op] = f"{type(e).__module__}.{type(e).__name__}: {e}"
+        else: wrong[op] = "answered"
+    assert wrong == {}
 
 
 @pytest.mark.parametrize("op", list(WRITES))
