@@ -17,7 +17,7 @@ from cjm_fasthtml_workflow_session_management.stores.postgres import PostgresWor
 from backends import PostgresBackend, with_search_path
 from service_helpers import (
     FLOW, display_keys, kept_counts, make_service, real_counts, settle, stored, trash_rows, workflow_keys)
-from writers import mixed_writes, start_service
+from writers import Writer, mixed_writes, start_service
 
 WRITERS, OPS = 4, 60
 SPAWN = multiprocessing.get_context("spawn")
@@ -67,6 +67,27 @@ def test_services_starting_together_set_up_once(backend):
     assert results == [[existing]] * 3
     check_counts(backend)
     assert make_service(backend).read_page().total == existing
+
+
+def test_concurrent_writers_on_postgres_never_deadlock(pg_conninfo):
+    """PostgreSQL: six app threads (own pools) deleting into the trash, writing state through the store and
+    refreshing the list at once, for three rounds: no write or read may fail (a deadlock aborts one of them)."""
+    with PostgresWorkflowStateStore(pg_conninfo) as setup: SessionManagementService(setup, FLOW)  # a host's start-up
+    failures = []
+    for round_ in range(3):
+        stores = [PostgresWorkflowStateStore(pg_conninfo, max_size=2) for _ in range(6)]
+        writers = [Writer(s, SessionManagementService(s, FLOW), FLOW, 10 * round_ + w) for w, s in enumerate(stores)]
+
+        def run(writer):
+            try: writer.run(120)
+            except Exception as e: failures.append(f"round {round_}: {type(e).__name__}: {str(e).splitlines()[0]}")
+
+        threads = [threading.Thread(target=run, args=(w,)) for w in writers]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        for s in stores: s.close()
+        if failures: break
+    assert failures == []
 
 
 @contextmanager
