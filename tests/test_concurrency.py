@@ -71,10 +71,10 @@ def test_services_starting_together_set_up_once(backend):
 
 def test_concurrent_writers_on_postgres_never_deadlock(pg_conninfo):
     """PostgreSQL: six app threads (own pools) deleting into the trash, writing state through the store and
-    refreshing the list at once, for three rounds: no write or read may fail (a deadlock aborts one of them)."""
+    refreshing the list at once, for up to five rounds: no write or read may fail (a deadlock aborts one of them)."""
     with PostgresWorkflowStateStore(pg_conninfo) as setup: SessionManagementService(setup, FLOW)  # a host's start-up
     failures = []
-    for round_ in range(3):
+    for round_ in range(5):
         stores = [PostgresWorkflowStateStore(pg_conninfo, max_size=2) for _ in range(6)]
         writers = [Writer(s, SessionManagementService(s, FLOW), FLOW, 10 * round_ + w) for w, s in enumerate(stores)]
 
