@@ -86,3 +86,15 @@ def start_service(name: str, targets: list, flow: str, barrier, results) -> None
             outcome.append(total)
         except Exception: outcome.append(traceback.format_exc())
     results.put(outcome)
+
+
+def trash_churn(store, svc, flow: str, worker: int, rounds: int) -> None:
+    """The writes whose locks meet on PostgreSQL, over and over: the workflow saving state (its triggers update
+    the display and count rows), deleting into the trash and undoing it, and list reads that refresh stale rows."""
+    mine = [svc.create_session(f"churn {worker} {i}") for i in range(4)]
+    for i in range(rounds):
+        for sid in mine: store.update_state(flow, sid, {"i": i})
+        _, batch = svc.move_to_trash(mine[:2])
+        svc.read_page(0, 20)
+        svc.restore_batch(batch)
+        store.set_current_step(flow, mine[i % 4], STEPS[i % 3])
