@@ -1,182 +1,380 @@
-"Service behaviour that needs real files, threads or scale: concurrency, scoping and flat read cost."
-import multiprocessing
-import random
+"""The service's set-up and its contract with hosts: exact flow scope, ids that cannot exist, renames, the change
+number, and the faults issue 7 lists (unparsable state, unrelated or unavailable SQLite files, an older release's
+objects). Tests taking `backend` run on SQLite and PostgreSQL; the rest are about SQLite files.
+"""
+import os
 import sqlite3
-import threading
+import subprocess
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+from cjm_workflow_state.state_store import SQLiteWorkflowStateStore
 
+from cjm_fasthtml_workflow_session_management.models import SessionQuery
 from cjm_fasthtml_workflow_session_management.services.management import (
-    SessionManagementService, InvalidSessionIdError)
+    InvalidSessionIdError, SessionExistsError, SessionManagementService)
+from cjm_fasthtml_workflow_session_management.stores.errors import SessionStoreSchemaError, StoreUnavailableError
+
+from backends import SqliteBackend
+from http_helpers import ts
+from service_helpers import (
+    FLOW, found, ids, kept_counts, make_service, raw_set, read_all, real_counts, split_key, stored)
 
 
-def seed(store, flow, n, blob="{}"):
-    "Bulk-insert `n` sessions of `flow` straight into the store's table."
-    with sqlite3.connect(store.db_path) as c:
-        c.executemany("INSERT INTO workflow_state (flow_session_key, current_step, state_json, label) VALUES (?,?,?,?)",
-                      [(f"{flow}:{i:06d}", f"step{i % 3}", blob, None if i % 4 == 0 else f"Run {i}") for i in range(n)])
+# --------------------------------------------------------------------------------------------------
+# Exact flow scope
+# --------------------------------------------------------------------------------------------------
+FLOWS = ("a_b", "axb", "100%", "1000", "Flow", "flow", "a", "a:b")  # each a LIKE, case or ':' trap for another
+SHARED_IDS = ("s1", "s2", "s3")  # every flow has sessions under these same ids
 
 
-def count_reads(service, **kw):
-    "Statements and connections one read_page costs."
-    stmts, conns = [], []
-    service.statement_hook = stmts.append
-    real = sqlite3.connect
-    def counting_connect(*a, **k):
-        conns.append(1)
-        return real(*a, **k)
-    sqlite3.connect = counting_connect
-    try: page = service.read_page(**kw)
-    finally: sqlite3.connect, service.statement_hook = real, None
-    return page, sum(s.startswith("SELECT") for s in stmts), len(conns)
+@pytest.fixture
+def flows(backend):
+    "A service per flow, each flow with sessions s1-s3 labelled 'shared <flow> <n>'."
+    services = {f: make_service(backend, f) for f in FLOWS}
+    for f, svc in services.items():
+        for n, sid in enumerate(SHARED_IDS): svc.create_session(f"shared {f} {n}", session_id=sid)
+    return services
 
 
-@pytest.mark.parametrize("search", ["", "Run"])
-def test_statements_per_read_do_not_depend_on_n(tmp_path, search):
-    from cjm_workflow_state.state_store import SQLiteWorkflowStateStore
-    costs = []
-    for n in (100, 20_000):
-        store = SQLiteWorkflowStateStore(tmp_path / f"n{n}.db")
-        seed(store, "flow", n)
-        svc = SessionManagementService(store, "flow", enricher=lambda s, st: {"a": 1})
-        page, n_stmts, n_conns = count_reads(svc, offset=0, limit=20, order_by="label", search=search)
-        assert len(page.items) == 20
-        costs.append((n_stmts, n_conns))
-    assert costs[0] == costs[1] == (2, 1)
+def by_flow(backend) -> dict:
+    "flow -> its rows of the dump."
+    rows = {}
+    for row in backend.dump(): rows.setdefault(split_key(row[0])[0], []).append(row)
+    return rows
 
 
-def test_two_flows_on_one_file_with_colliding_ids(store):
-    flows = ["a_b", "a%b", "axb", "A_B", "a", "a:b"]
-    services = {f: SessionManagementService(store, f) for f in flows}
-    made = {f: {services[f].create_session(f"{f} #{i}") for i in range(3)} for f in flows}
-    for f in flows:
-        svc = services[f]
-        assert {e.session_id for e in svc.list_sessions()} == made[f]
-        assert svc.read_page().total == 3
-        other = next(iter(made["a:b" if f == "a" else "a"]))
-        assert not svc.session_exists(other)
-        assert svc.get_session(other) is None
-        svc.rename_session(other, "hijack")   # documented no-op for ids the flow does not have
-        svc.delete_session(other)
-    for f in flows:
-        assert {e.session_id for e in services[f].list_sessions()} == made[f]
-        assert all(e.summary.label.startswith(f + " #") for e in services[f].list_sessions())
+def others_unchanged(backend, flow: str, before: dict) -> None:
+    "Every flow but `flow` holds exactly what it held before."
+    now = by_flow(backend)
+    assert {f: rows for f, rows in now.items() if f != flow} == {f: rows for f, rows in before.items() if f != flow}, flow
 
 
-def test_store_created_sessions_with_colon_ids_stay_with_the_longer_flow(store):
-    # The store itself lets flow "a" make session "b:x", whose key equals flow "a:b" session "x".
-    # The service assigns such a key to the flow before the last ':', and refuses ':' in ids it is given.
-    store.create_session("a", "b:x")
-    assert [e.session_id for e in SessionManagementService(store, "a:b").list_sessions()] == ["x"]
-    svc_a = SessionManagementService(store, "a")
-    assert svc_a.list_sessions() == []
-    with pytest.raises(InvalidSessionIdError): svc_a.session_exists("b:x")
+def test_reads_see_only_their_own_flow(backend, flows):
+    for f, svc in flows.items():
+        assert found(svc, "shared") == set(SHARED_IDS), f
+        assert {i.resolved_label for i in read_all(svc)} == {f"shared {f} {n}" for n in range(3)}, f
+        assert svc.read_page(search="shared").total == 3 and svc.read_page().total == 3, f
+        with svc.reader() as r: assert r.steps() == {"": 3}, f
+        assert svc.get_session("s1").resolved_label == f"shared {f} 0", f
+        assert [s["id"] for s in svc.export_sessions(list(SHARED_IDS))["sessions"]] == list(SHARED_IDS), f
 
 
-def test_threaded_writers_lose_nothing(store):
-    svc = SessionManagementService(store, "busy")
-    other = SessionManagementService(store, "busy_")
-    keep = other.create_session("bystander")
-    errors, alive = [], {}
-    lock = threading.Lock()
-
-    def worker(w):
-        rng, mine = random.Random(w), []
-        try:
-            for i in range(50):
-                op = rng.random()
-                if op < 0.5 or not mine:
-                    mine.append(svc.create_session(f"w{w} n{i}"))
-                elif op < 0.8:
-                    svc.rename_session(rng.choice(mine), f"w{w} renamed {i}")
-                else:
-                    svc.delete_session(mine.pop(rng.randrange(len(mine))))
-                svc.read_page(0, 20)
-            with lock: alive[w] = set(mine)
-        except Exception as e:  # surfaced below; a 'database is locked' here fails the test
-            errors.append(repr(e))
-
-    threads = [threading.Thread(target=worker, args=(w,)) for w in range(8)]
-    for t in threads: t.start()
-    for t in threads: t.join()
-    assert errors == []
-    expected = set().union(*alive.values())
-    assert {e.session_id for e in svc.list_sessions()} == expected
-    assert svc.read_page().total == len(expected)          # trigger-maintained count agrees
-    assert [e.session_id for e in other.list_sessions()] == [keep]
-    with sqlite3.connect(store.db_path) as c:
-        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+def test_writes_touch_only_their_own_flow(backend, flows):
+    "Rename, delete, trash, restore, import and bulk delete by query in one flow leave every other flow alone."
+    for f, svc in flows.items():
+        before = by_flow(backend)
+        svc.rename_session("s1", f"renamed {f}")
+        svc.delete_session("s2")
+        assert svc.trash_count() == 1 and [t.session_id for t in svc.read_trash().items] == ["s2"], f
+        others_unchanged(backend, f, before)
+        assert all(flows[g].trash_count() == 0 for g in FLOWS if g != f), f
+        assert svc.restore_sessions(["s2"]) == 1, f
+        imported = svc.import_sessions(svc.export_sessions(list(SHARED_IDS)))
+        assert len(set(imported) - set(SHARED_IDS)) == 3, f  # the ids exist in this flow: new ids
+        svc.read_page(search="shared")  # the list the user deletes from
+        moved, _ = svc.move_to_trash(query=SessionQuery(search="shared"))
+        assert moved == 4 and svc.read_page().total == 2, f  # all but the renamed one and its copy
+        others_unchanged(backend, f, before)
+        assert svc.purge_trash() == 4 and svc.trash_count() == 0, f
+        svc.move_to_trash(query=SessionQuery())
+        svc.restore_all()
+        others_unchanged(backend, f, before)
+    flows_count, _ = real_counts(backend)
+    assert flows_count == {f: 2 for f in FLOWS} and kept_counts(backend) == real_counts(backend)
 
 
-def _process_writer(args):
-    "One worker process: its own store and service on the shared file, 40 mixed writes; returns (alive ids, errors)."
-    from cjm_workflow_state.state_store import SQLiteWorkflowStateStore
-    db, w = args
-    svc, rng, mine = SessionManagementService(SQLiteWorkflowStateStore(db), "busy"), random.Random(w), []
-    try:
-        for i in range(40):
-            op = rng.random()
-            if op < 0.5 or not mine: mine.append(svc.create_session(f"p{w} n{i}"))
-            elif op < 0.8: svc.rename_session(rng.choice(mine), f"p{w} renamed {i}")
-            else: svc.delete_session(mine.pop(rng.randrange(len(mine))))
-            svc.read_page(0, 20)
-    except Exception as e:  # returned, so a 'database is locked' in a child fails the test
-        return set(mine), [repr(e)]
-    return set(mine), []
+def test_a_flow_never_restores_or_purges_another_flows_trash(backend, flows):
+    _, batch = flows["a_b"].move_to_trash(["s1", "s2"])
+    for f in ("axb", "a", "a:b", "Flow"):
+        assert flows[f].restore_batch(batch).session_ids == [], f
+        assert flows[f].restore_sessions(["s1"]) == 0 and flows[f].purge_trash() == 0, f
+        assert flows[f].purge_sessions(["s1", "s2"]) == 0 and flows[f].trashed("s1") is None, f
+    assert flows["a_b"].trash_count() == 2 and flows["a_b"].restore_batch(batch).count == 2
 
 
-def test_writer_processes_lose_nothing(store):
-    "Several worker processes (as under a multi-worker server) write one file at once."
-    SessionManagementService(store, "busy")  # the host's start-up prepares the database once
-    with multiprocessing.get_context("spawn").Pool(4) as pool:
-        results = pool.map(_process_writer, [(store.db_path, w) for w in range(4)])
-    assert [errs for _, errs in results] == [[]] * 4
-    expected = set().union(*(alive for alive, _ in results))
-    assert all(alive for alive, _ in results) and len(expected) == sum(len(alive) for alive, _ in results)
-    svc = SessionManagementService(store, "busy")
-    assert {e.session_id for e in svc.list_sessions()} == expected and svc.read_page().total == len(expected)
-    with sqlite3.connect(store.db_path) as c:
-        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+def test_another_flows_document_is_refused(backend, flows):
+    from cjm_fasthtml_workflow_session_management.services.transfer import DocumentError
+    doc = flows["Flow"].export_sessions(["s1"])
+    with pytest.raises(DocumentError, match="flow"): flows["flow"].import_sessions(doc)
 
 
-def test_count_table_matches_real_count_after_mixed_writers(store):
-    svc = SessionManagementService(store, "mix")
-    ids = [svc.create_session() for _ in range(20)]
-    for sid in ids[:7]: store.delete_session("mix", sid)              # the store's own API
-    store.update_state("mix", "fresh", {"x": 1})                         # upsert that inserts
-    store.set_current_step("mix", ids[10], "s2")                         # upsert that updates
-    with sqlite3.connect(store.db_path) as c:
-        real = c.execute("SELECT count(*) FROM workflow_state WHERE flow_session_key LIKE 'mix:%'").fetchone()[0]
-    assert svc.read_page().total == real == 14
+# --------------------------------------------------------------------------------------------------
+# Ids that cannot exist; renames
+# --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("bad", ["", "   ", "a:b", ":", "x\ny", None, 7])
+def test_ids_that_cannot_exist_are_not_found_and_writes_to_them_do_nothing(backend, bad):
+    svc = make_service(backend)
+    svc.create_session("Mine", session_id="a")
+    make_service(backend, f"{FLOW}:a").create_session("Lookalike", session_id="b")  # SQLite key 'demo:a:b'
+    before, changes = backend.dump(), svc.changes()
+    assert svc.session_exists(bad) is False
+    assert svc.get_session(bad) is None and svc.session_state(bad) is None and svc.trashed(bad) is None
+    svc.rename_session(bad, "hijack")
+    svc.delete_session(bad)
+    assert svc.delete_sessions([bad]) == 0
+    assert (backend.dump(), svc.changes(), svc.trash_count()) == (before, changes, 0)
 
 
-def test_service_on_existing_database_counts_existing_rows(store):
-    seed(store, "old", 37)
-    assert SessionManagementService(store, "old").read_page().total == 37
-    # A second service (another worker process, say) on the same file reuses what the first created
-    assert SessionManagementService(store, "old").read_page(0, 5).total == 37
+def test_creating_a_taken_id_is_refused(backend):
+    svc = make_service(backend)
+    svc.create_session("First", session_id="mine")
+    before = backend.dump()
+    with pytest.raises(SessionExistsError): svc.create_session("Second", session_id="mine")
+    with pytest.raises(InvalidSessionIdError): svc.create_session("Bad", session_id="a:b")
+    assert backend.dump() == before
+    assert make_service(backend, "other").create_session("Theirs", session_id="mine") == "mine"  # ids are per flow
 
 
-def test_count_and_window_agree_while_others_delete(store):
-    "A read sees one snapshot: its window is never shorter than its count promises, even mid-delete."
-    seed(store, "race", 400)
-    svc = SessionManagementService(store, "race")
-    ids = [e.session_id for e in svc.list_sessions()]
-    stop, bad = threading.Event(), []
+def test_rename_keeps_updated_at(backend):
+    backend.seed([{"id": "r1", "label": "Before", "created": ts(1), "updated": ts(5)}])
+    svc = make_service(backend)
+    svc.rename_session("r1", "After")
+    assert stored(backend)["r1"] == ("After", None, {}, ts(1), ts(5))
+    svc.rename_session("r1", None)
+    assert stored(backend)["r1"][0] is None and stored(backend)["r1"][4] == ts(5)
 
-    def deleter():
-        for sid in ids[:300]:
-            svc.delete_session(sid)
-        stop.set()
 
-    t = threading.Thread(target=deleter)
-    t.start()
-    while not stop.is_set():
-        with svc.reader() as r:
-            total = r.count()
-            offset = max(0, total - 10)
-            window = r.window(offset, 10)
-            if len(window) != min(10, total - offset): bad.append((total, offset, len(window)))
-    t.join()
-    assert bad == []
+@pytest.mark.parametrize("same", ["Kept", "  Kept  ", "Kept\u200b"])
+def test_an_unchanged_rename_writes_nothing(backend, same):
+    svc = make_service(backend)
+    sid = svc.create_session("Kept")
+    unlabelled = svc.create_session()
+    before, changes = backend.dump(), svc.changes()
+    svc.rename_session(sid, same)  # cleans to the label it has
+    svc.rename_session(unlabelled, None)
+    svc.rename_session(unlabelled, "   ")
+    assert (backend.dump(), svc.changes()) == (before, changes)
+
+
+def test_every_write_moves_the_change_number_and_only_its_flows(backend):
+    svc, other = make_service(backend), make_service(backend, "other")
+    seen = [svc.changes()]
+
+    def moved(what):
+        now = svc.changes()
+        assert now > seen[-1], what
+        with svc.reader() as r: assert r.changes() == now, what
+        seen.append(now)
+
+    a = svc.create_session("A"); moved("create")
+    svc.rename_session(a, "B"); moved("rename")
+    backend.store.update_state(FLOW, a, {"x": 1}); moved("store write")
+    raw_set(backend, a, "label", "C"); moved("raw write")
+    b = svc.duplicate_session(a); moved("duplicate")
+    _, batch = svc.move_to_trash([a, b]); moved("delete")
+    svc.restore_batch(batch); moved("restore")
+    svc.delete_session(b); moved("delete one")
+    svc.purge_trash(); moved("purge")
+    svc.import_sessions(svc.export_sessions([a])); moved("import")
+    other.create_session("elsewhere")
+    backend.store.update_state("other", "o", {"x": 1})
+    assert svc.changes() == seen[-1]
+
+
+# --------------------------------------------------------------------------------------------------
+# Issue 7: state SQLite cannot parse
+# --------------------------------------------------------------------------------------------------
+def rank_service(backend):
+    "A service with a host column sorted by a state path (the kind of sort that once indexed the state)."
+    svc = make_service(backend, enricher=lambda state: {"n": str(state.get("n"))})
+    return svc, svc.add_host_sort("n", "$.n")
+
+
+def order(svc, key, descending=False):
+    return ids(read_all(svc, SessionQuery(key, descending)))
+
+
+def test_state_sqlite_cannot_parse_is_saved_read_and_sorted_last(tmp_path):
+    "Python's json writes NaN, which SQLite's JSON functions refuse: the workflow still saves, the row still reads."
+    backend = SqliteBackend(tmp_path / "nan.db")
+    svc, key = rank_service(backend)
+    backend.store.update_state(FLOW, "two", {"n": 2})
+    backend.store.update_state(FLOW, "nan", {"n": float("nan")})
+    backend.store.update_state(FLOW, "one", {"n": 1, "x": float("inf")})
+    make_service(backend, "elsewhere")  # another flow's service on the same file
+    backend.store.update_state("elsewhere", "e", {"n": float("-inf")})
+    assert backend.store.get_state(FLOW, "one")["x"] == float("inf")
+    assert order(svc, key) == ["one", "two", "nan"]
+    assert order(svc, key, descending=True) == ["two", "one", "nan"]
+    assert svc.get_session("nan").enriched_fields == {"n": "nan"}
+    assert found(svc, "nan") == {"nan"}
+
+
+def test_a_file_already_holding_unparsable_state_starts(tmp_path):
+    backend = SqliteBackend(tmp_path / "nan.db")
+    backend.store.update_state(FLOW, "nan", {"n": float("nan")})
+    backend.store.update_state(FLOW, "one", {"n": 1})
+    svc, key = rank_service(backend)
+    assert order(svc, key) == ["one", "nan"]
+    backend.store.update_state(FLOW, "nan", {"n": float("nan"), "more": 1})
+    assert svc.session_state("nan")["more"] == 1
+
+
+# --------------------------------------------------------------------------------------------------
+# Issue 7: files that are not (or no longer) a workflow database
+# --------------------------------------------------------------------------------------------------
+def sm_objects(db: Path) -> list:
+    "Names of the service's objects (and an older release's) in a SQLite file."
+    conn = sqlite3.connect(db)
+    try: return [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE name LIKE 'sm%'")]
+    finally: conn.close()
+
+
+def journal_mode(db: Path) -> str:
+    conn = sqlite3.connect(db)
+    try: return conn.execute("PRAGMA journal_mode").fetchone()[0]
+    finally: conn.close()
+
+
+def test_an_unrelated_sqlite_file_is_refused_and_left_as_it_was(tmp_path):
+    db = tmp_path / "crm.db"
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+        conn.execute("INSERT INTO customers (name) VALUES ('Ada')")
+    conn.close()
+    store = SQLiteWorkflowStateStore(db)  # the host's store adds its own (empty) table first
+    before = db.read_bytes()
+    with pytest.raises(SessionStoreSchemaError):
+        SessionManagementService(store, FLOW)
+    assert db.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["crm.db"]  # no -wal, no -shm
+    assert journal_mode(db) == "delete" and sm_objects(db) == []
+
+
+def test_a_workflow_file_with_other_tables_and_sessions_is_accepted(tmp_path):
+    "A shared file that already holds sessions is the host's workflow database: the service sets up."
+    backend = SqliteBackend(tmp_path / "shared.db")
+    backend.sql("CREATE TABLE notes (id INTEGER PRIMARY KEY)")
+    backend.seed([{"id": "x1", "label": "Existing"}])
+    assert found(make_service(backend), "existing") == {"x1"}
+
+
+@contextmanager
+def read_only(path: Path):
+    "Make a file read-only for this process, even as root (which ignores permission bits: it gets the immutable flag)."
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i", str(path)], check=True)
+        try: yield
+        finally: subprocess.run(["chattr", "-i", str(path)], check=True)
+    else:
+        path.chmod(0o444)
+        try: yield
+        finally: path.chmod(0o644)
+
+
+def vanish(db: Path) -> None:
+    "Delete a SQLite file with its WAL and shared-memory files."
+    for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+        if p.exists(): p.unlink()
+
+
+WRITES = {
+    "create": lambda svc, sid: svc.create_session("new"),
+    "create with id": lambda svc, sid: svc.create_session("new", session_id="chosen"),
+    "rename": lambda svc, sid: svc.rename_session(sid, "renamed"),
+    "delete": lambda svc, sid: svc.delete_session(sid),
+    "duplicate": lambda svc, sid: svc.duplicate_session(sid),
+    "import": lambda svc, sid: svc.import_sessions(DOC),
+    "purge": lambda svc, sid: svc.purge_trash(),
+    "restore all": lambda svc, sid: svc.restore_all(),
+    "start a service": lambda svc, sid: SessionManagementService(svc.state_store, "another flow"),
+}
+READS = {
+    "read_page": lambda svc, sid: svc.read_page(),
+    "list_sessions": lambda svc, sid: svc.list_sessions(),
+    "get_session": lambda svc, sid: svc.get_session(sid),
+    "session_exists": lambda svc, sid: svc.session_exists(sid),
+    "session_state": lambda svc, sid: svc.session_state(sid),
+    "changes": lambda svc, sid: svc.changes(),
+    "trash": lambda svc, sid: (svc.trash_count(), svc.read_trash()),
+    "export": lambda svc, sid: svc.export_sessions([sid]),
+}
+DOC = {"format": "cjm-workflow-sessions", "version": 1, "flow_id": FLOW, "exported_at": ts(0),
+       "sessions": [{"id": "imported", "label": None, "step": None, "created": ts(0), "updated": ts(0), "state": {}}]}
+
+
+@pytest.fixture
+def set_up(tmp_path):
+    "(service, database file, one session id) on a settled SQLite file."
+    backend = SqliteBackend(tmp_path / "state.db")
+    svc = make_service(backend)
+    sid = svc.create_session("Here")
+    svc.read_page()
+    return svc, backend.target, sid
+
+
+@pytest.mark.parametrize("op", list(WRITES) + list(READS))
+def test_a_vanished_file_raises_store_unavailable(set_up, op):
+    svc, db, sid = set_up
+    vanish(db)
+    with pytest.raises(StoreUnavailableError):
+        {**WRITES, **READS}[op](svc, sid)
+
+
+@pytest.mark.parametrize("op", list(WRITES) + list(READS))
+def test_the_service_does_not_recreate_a_vanished_file(set_up, op):
+    "Whatever the service is asked, it never leaves an empty database where the real one was."
+    svc, db, sid = set_up
+    vanish(db)
+    try: {**WRITES, **READS}[op](svc, sid)
+    except StoreUnavailableError: pass
+    assert not db.exists()
+
+
+def test_every_call_after_a_vanished_file_keeps_saying_unavailable(set_up):
+    "A create on a vanished file, then every other call: each raises StoreUnavailableError, none a bare sqlite3 error."
+    svc, db, sid = set_up
+    vanish(db)
+    wrong = {}
+    for op, call in {**WRITES, **READS}.items():
+        try: call(svc, sid)
+        except StoreUnavailableError: continue
+        except Exception as e: wrong[op] = f"{type(e).__module__}.{type(e).__name__}: {e}"
+        else: wrong[op] = "answered"
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("op", list(WRITES))
+def test_writes_to_a_read_only_file_raise_store_unavailable(set_up, op):
+    svc, db, sid = set_up
+    with read_only(db), pytest.raises(StoreUnavailableError):
+        WRITES[op](svc, sid)
+
+
+@pytest.mark.parametrize("op", list(READS))
+def test_reads_of_a_read_only_file_answer_or_raise_store_unavailable(set_up, op):
+    svc, db, sid = set_up
+    with read_only(db):
+        try: READS[op](svc, sid)
+        except StoreUnavailableError: pass
+
+
+# --------------------------------------------------------------------------------------------------
+# Migration from the previous release's objects
+# --------------------------------------------------------------------------------------------------
+def add_previous_release_objects(db: Path) -> None:
+    "What the previous release left in a file: a count table, an index and a trigger named sm1_*."
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("CREATE TABLE sm1_flow_counts (flow TEXT PRIMARY KEY, n INTEGER NOT NULL)")
+        conn.execute("INSERT INTO sm1_flow_counts VALUES ('demo', 999)")
+        conn.execute("CREATE INDEX sm1_x ON workflow_state (created_at)")
+        conn.execute("""CREATE TRIGGER sm1_count_insert AFTER INSERT ON workflow_state BEGIN
+                        UPDATE sm1_flow_counts SET n = n + 1 WHERE flow = 'demo'; END""")
+    conn.close()
+
+
+def test_a_file_of_the_previous_release_starts_cleanly(tmp_path):
+    backend = SqliteBackend(tmp_path / "old.db")
+    backend.seed([{"id": f"o{i}", "label": f"Old {i}", "step": "upload" if i % 2 else None} for i in range(5)])
+    add_previous_release_objects(backend.target)
+    svc = make_service(backend)
+    assert not [n for n in sm_objects(backend.target) if n.startswith("sm1")]
+    assert svc.read_page().total == 5 and found(svc, "old") == {f"o{i}" for i in range(5)}
+    with svc.reader() as r: assert r.steps() == {"upload": 2, "": 3}
+    backend.store.create_session(FLOW, "after")  # the old trigger is gone with its table: writes work
+    assert svc.read_page().total == 6 and kept_counts(backend) == real_counts(backend)
+    assert make_service(backend).read_page().total == 6  # a second start has nothing left to migrate
