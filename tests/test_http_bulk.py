@@ -275,6 +275,23 @@ def test_import_round_trip_restores_state_byte_identical(h):
     assert_counts_exact(h)
 
 
+def test_the_same_import_request_twice_imports_once(h):
+    """An import sent twice with one request id (a retried upload) adds its sessions once and answers the same; a new
+    request id with the same file imports copies."""
+    client = h.client()
+    raw = client.get(h.urls.export_sessions, params={"session_id": ["s001", "s003"]}).content
+    post(h, client, h.urls.delete_sessions, session_id=["s001", "s003"])
+    post(h, client, h.urls.purge_trash, all="1")  # the ids are free again: the first import takes them
+    first = upload(h, client, raw, request_id="import-1")
+    ids = session_ids(h.backend)
+    again = upload(h, client, raw, request_id="import-1")
+    assert again.status_code == 200 and alert_text(again.text) == alert_text(first.text)
+    assert session_ids(h.backend) == ids and len(ids) == N and {"s001", "s003"} <= ids
+    upload(h, client, raw, request_id="import-2")
+    assert len(session_ids(h.backend)) == N + 2
+    assert_counts_exact(h)
+
+
 def bad_files(h):
     "(name, file bytes, expected status, words the message must contain) of files the import must refuse."
     doc = json.loads(h.client().get(h.urls.export_sessions, params={"session_id": ["s001", "s002"]}).content)

@@ -132,8 +132,7 @@ def _transfer(kit:RouteKit, m:SessionManager, respond:Callable) -> None:
         if upload is None: raise BadInput("Choose an exported file to import.")
         raw = upload.file.read(m.max_import_bytes + 1)
         if len(raw) > m.max_import_bytes: raise BadInput(f"The file is larger than {m.max_import_bytes / 2**20:g} MB, the limit.", 413)
-        rid = lambda old: derived_id(params, f"import {old}", m.service.flow_id) or old + "-copy"
-        try: ids = m.service.import_sessions(raw, id_for=rid)
+        try: ids = m.service.import_sessions(raw, request_key=derived_id(params, "import", m.service.flow_id))
         except DocumentError as e: raise BadInput(f"Nothing was imported: {e}", 422) from None
         moved = [s.get("label") or s["id"] for s, new in zip(json.loads(raw)["sessions"], ids) if s["id"] != new]
         msg = f"Imported {_plural(len(ids))}." + (f" {_plural(len(moved))} got a new id, as the flow already had theirs: {_which(moved)}."

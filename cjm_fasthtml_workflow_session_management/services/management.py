@@ -23,7 +23,7 @@ from ..utils import normalize_label
 
 from ..stores.sqlite import SQLiteBackend
 from .display import (
-    READ_REFRESH, DisplayBuilder, DisplayRecipe, refresh_stale, sort_slot)
+    BUILD_BATCH, READ_REFRESH, DisplayBuilder, DisplayRecipe, refresh_stale, sort_slot)
 from .reader import (
     BUILT_IN_SORTS, SessionReader, sort_index_ddl, sort_terms, where)
 from . import trash, transfer
@@ -95,6 +95,7 @@ class SessionManagementService:
         self.backend.prepare([sort_index_ddl(*ix) for ix in self._sort_indexes(BUILT_IN_SORTS)])
         self._sync_recipe()
         if trash_days: self.purge_trash(trash_days)
+        self._forget_imports()
 
     @property
     def flow_id(self) -> str: # The flow ID this service manages
@@ -198,6 +199,11 @@ def _fresh(self:SessionManagementService, conn:Any=None) -> None:
             pending = c.execute("SELECT count(*) AS n FROM sm2_display WHERE flow = ? AND stale = 1", (self._flow_id,)).fetchone()["n"]
         self._builder = DisplayBuilder(self._refresh, pending, self._flow_id, self.backend.tidy)
         self._builder.thread.start()
+
+@patch
+def _all_fresh(self:SessionManagementService) -> None:
+    "Refresh every stale row: an action on a search acts on what the list shows now, and the trash keeps current text."
+    while self._refresh(BUILD_BATCH) == BUILD_BATCH: pass
 
 @patch
 @contextmanager
@@ -328,6 +334,7 @@ def move_to_trash(self:SessionManagementService,
 ) -> Tuple[int, str]: # (sessions deleted, the batch id that `restore_batch` takes)
     "Delete sessions as one batch: into the trash, or for good when `trash_days` is 0."
     batch, moved = batch or uuid.uuid4().hex, 0
+    self._all_fresh()
     with self.backend.connection() as conn:
         with self.backend.transaction(conn, write=True):
             for sql, params in self._selection(session_ids, query):
@@ -443,6 +450,7 @@ def export_batches(self:SessionManagementService,
     query:Optional[SessionQuery]=None, # Or: every session this query matches
 ) -> Iterator[List[dict]]: # Lists of exported sessions (`ExportedSession.to_json`), in creation order
     "The sessions of an export, a batch at a time."
+    self._all_fresh()
     for sql, params in self._selection(session_ids, query):
         after = 0
         while True:
@@ -467,21 +475,39 @@ def export_sessions(self:SessionManagementService,
 @patch
 def import_sessions(self:SessionManagementService,
     document:Any, # An export document: a dict, or its JSON text or bytes
-    id_for:Optional[Callable[[str], str]]=None, # Id to give a session whose id the flow has (default: a new UUID)
+    id_for:Optional[Callable[[str], str]]=None, # Id to try for a session whose id the flow has (default: a new UUID)
+    request_key:Optional[str]=None, # Id of the action: the same key again (within a day) imports nothing and answers the same
 ) -> List[str]: # The id each session has now, in the document's order
     "Import an export document whole, or raise `transfer.DocumentError` and change nothing."
     raw = json.dumps(document) if isinstance(document, dict) else document
     sessions = transfer.parse_document(raw, self._flow_id, self.max_label_length, is_session_id)
-    ids, b = [], self.backend
-    with b.connection() as conn:
-        with b.transaction(conn, write=True):
-            for s in sessions:
-                row, sid = (s.step, json.dumps(s.state), s.label, s.created, s.updated), s.id
-                if not trash.add_row(b, conn, self._flow_id, sid, *row):
-                    sid = (id_for or (lambda _: str(uuid.uuid4())))(s.id)
-                    trash.add_row(b, conn, self._flow_id, sid, *row)  # False: an earlier import of this document added it
-                ids.append(sid)
+    with self.backend.connection() as conn:
+        with self.backend.transaction(conn, write=True):
+            if request_key and (done := self._claim_import(conn, request_key)) is not None: return done
+            ids = [self._import_one(conn, s, id_for) for s in sessions]
+            if request_key: conn.execute("UPDATE sm2_imports SET ids = ? WHERE flow = ? AND request = ?",
+                                         (json.dumps(ids), self._flow_id, request_key))
     return ids
+
+@patch
+def _forget_imports(self:SessionManagementService, days:float=1) -> None: # Drop the keys of imports done `days` ago
+    with self.backend.connection() as conn:
+        conn.execute("DELETE FROM sm2_imports WHERE flow = ? AND at < ?", (self._flow_id, trash.days_ago(days)))
+
+@patch
+def _import_one(self:SessionManagementService, conn:Any, s:transfer.ExportedSession, id_for:Optional[Callable]) -> str: # Its id now
+    "Add one session of a document: under its own id if that is free, else `id_for`'s, else a new one."
+    row, tries = (s.step, json.dumps(s.state), s.label, s.created, s.updated), iter([s.id, *([id_for(s.id)] if id_for else [])])
+    while True:
+        sid = next(tries, None) or str(uuid.uuid4())
+        if is_session_id(sid) and trash.add_row(self.backend, conn, self._flow_id, sid, *row): return sid
+
+@patch
+def _claim_import(self:SessionManagementService, conn:Any, key:str) -> Optional[List[str]]: # None: a new action (now claimed)
+    "Take an import's key, or give the ids its first run answered (a concurrent run with the key waits for it)."
+    if conn.execute("INSERT INTO sm2_imports (flow, request, ids, at) VALUES (?, ?, '[]', ?) ON CONFLICT DO NOTHING",
+                    (self._flow_id, key, trash.utc_text())).rowcount == 1: return None
+    return json.loads(conn.execute("SELECT ids FROM sm2_imports WHERE flow = ? AND request = ?", (self._flow_id, key)).fetchone()["ids"])
 
 @patch
 def _exists(self:SessionManagementService, conn:Any, session_id:str) -> bool: # Whether the flow has the session, in `conn`'s view

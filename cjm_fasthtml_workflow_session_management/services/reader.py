@@ -138,9 +138,9 @@ def _window(self:SessionReader,
     matches:Optional[int]=None, # Number of matches, when known (picks the search plan)
 ) -> List[Any]: # Display rows, in the read's direction
     "One window of display rows."
+    terms = self._terms(query)  # first: an unknown sort key is refused even when there is nothing to read
     if limit <= 0: return []
-    desc = query.descending != reverse
-    terms, plan = self._terms(query), self._plan(query, offset + limit, matches)
+    desc, plan = query.descending != reverse, self._plan(query, offset + limit, matches)
     sql, params = where(self.backend, self.flow, query, plan)
     if after is not None:
         op = ("<" if desc else ">") + ("=" if inclusive else "")

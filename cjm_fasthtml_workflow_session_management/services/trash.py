@@ -24,7 +24,7 @@ def utc_text(
 def days_ago(days:float) -> str: # The UTC text time `days` days before now
     return utc_text(datetime.now(timezone.utc) - timedelta(days=days))
 
-# %% ../../nbs/services/trash.ipynb #a61d3f13
+# %% ../../nbs/services/trash.ipynb #c07f21fc
 def add_row(
     backend:Any, # The database's backend
     conn:Any, # Open connection inside a write transaction
@@ -53,6 +53,7 @@ def move_to_trash(
     batch:str, # Id of this delete action
 ) -> int: # Sessions moved
     "Copy the selected sessions into the trash, then delete them from workflow_state."
+    backend.lock_sessions(conn, f"SELECT d.flow, d.sid FROM sm2_display d WHERE {selection}", params)
     display = ", ".join(f"d.{c}" for c in DISPLAY_COLUMNS)
     moved = conn.execute(_COPY.format(shown=_SHOWN, raw=backend.raw_columns, display=display, join=backend.source_join,
                                       selection=selection), (batch, utc_text(), *params)).rowcount
@@ -62,6 +63,7 @@ def move_to_trash(
 def delete_now(backend:Any, conn:Any, selection:str, params:Sequence) -> int: # Sessions deleted for good (no trash)
     "Delete the selected sessions without keeping them."
     pairs = f"SELECT d.flow, d.sid FROM sm2_display d WHERE {selection}"
+    backend.lock_sessions(conn, pairs, params)
     return conn.execute(f"DELETE FROM workflow_state WHERE {backend.keys_in(pairs)}", tuple(params)).rowcount
 
 # %% ../../nbs/services/trash.ipynb #a5b27e23

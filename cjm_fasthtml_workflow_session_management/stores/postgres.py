@@ -352,6 +352,8 @@ _TABLES = [
     "CREATE INDEX IF NOT EXISTS sm2_trash_when ON sm2_trash (flow, deleted_at, tid)",
     "CREATE INDEX IF NOT EXISTS sm2_trash_sid ON sm2_trash (flow, sid)",
     "CREATE INDEX IF NOT EXISTS sm2_trash_batch ON sm2_trash (batch)",
+    """CREATE TABLE IF NOT EXISTS sm2_imports (flow text NOT NULL, request text NOT NULL, ids text NOT NULL,
+         at text COLLATE "C" NOT NULL, PRIMARY KEY (flow, request))""",
 ]
 
 # %% ../../nbs/stores/postgres.ipynb #212d7d2e
@@ -419,6 +421,8 @@ def unavailable(e:Exception, conninfo:str) -> Optional[StoreUnavailableError]: #
     if isinstance(e, PoolTimeout): return StoreUnavailableError(f"The session database {where} is busy: no free connection ({e})")
     if isinstance(e, (psycopg.errors.ReadOnlySqlTransaction, psycopg.errors.InsufficientPrivilege)):
         return StoreUnavailableError(f"The session database {where} is read-only for this server: {e}")
+    if isinstance(e, (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)):  # worth trying again
+        return StoreUnavailableError(f"The session database {where} is busy: {e}")
     if isinstance(e, psycopg.OperationalError): return StoreUnavailableError(f"The session database {where} cannot be reached: {e}")
     return None
 
@@ -453,8 +457,8 @@ REQUIRED_COLUMNS = ("flow_id", "session_id", "current_step", "state", "label", "
 
 def _have(conn:PgConnection) -> set: # Names of the service's tables, indexes and triggers in the current schema
     rows = conn.execute("SELECT c.relname AS name FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace "
-                        "AND c.relname LIKE 'sm2%' UNION SELECT t.tgname FROM pg_trigger t "
-                        "WHERE t.tgrelid = to_regclass('workflow_state') AND t.tgname LIKE 'sm2%'").fetchall()
+                        "AND c.relname LIKE 'sm2%' UNION SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                        "WHERE c.relnamespace = current_schema()::regnamespace AND t.tgname LIKE 'sm2%'").fetchall()
     return {r["name"] for r in rows}
 
 def _names(statements:Sequence[str]) -> set: # Names the CREATE statements create
@@ -476,6 +480,8 @@ def prepare(self:PostgresBackend,
         if _names(statements) <= _have(conn): return
         with conn.raw.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(?)", (SETUP_LOCK_KEY,))
+            # The triggers' table first: writers hold it before they reach the service's tables, so set-up waits for them
+            conn.execute("LOCK TABLE workflow_state IN SHARE ROW EXCLUSIVE MODE")
             fresh = "sm2_display" not in _have(conn)
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
             for sql in statements: conn.execute(sql)
@@ -506,6 +512,12 @@ def key_params(self:PostgresBackend, flow:str, sid:str) -> tuple: return (flow, 
 @patch
 def keys_in(self:PostgresBackend, pairs_sql:str) -> str: # SQL: the workflow_state rows a SELECT of (flow, sid) names
     return f"(flow_id, session_id) IN (SELECT p.flow, p.sid FROM ({pairs_sql}) AS p)"
+
+@patch
+def lock_sessions(self:PostgresBackend, conn:PgConnection, pairs_sql:str, params:Sequence) -> None:
+    "Lock the workflow_state rows a SELECT of (flow, sid) names, in key order, before anything else of theirs."
+    # A store write locks its row, then its display row, then the flow's counts: a bulk action takes them in that order too
+    conn.execute(f"SELECT 1 FROM workflow_state WHERE {self.keys_in(pairs_sql)} ORDER BY flow_id, session_id FOR UPDATE", params)
 
 # %% ../../nbs/stores/postgres.ipynb #d3d67f8c
 @patch(as_prop=True)

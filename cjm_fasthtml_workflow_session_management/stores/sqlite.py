@@ -58,6 +58,8 @@ _TABLES = [
     "CREATE INDEX IF NOT EXISTS sm2_trash_when ON sm2_trash (flow, deleted_at, tid)",
     "CREATE INDEX IF NOT EXISTS sm2_trash_sid ON sm2_trash (flow, sid)",
     "CREATE INDEX IF NOT EXISTS sm2_trash_batch ON sm2_trash (batch)",
+    """CREATE TABLE IF NOT EXISTS sm2_imports (flow TEXT NOT NULL, request TEXT NOT NULL, ids TEXT NOT NULL, at TEXT NOT NULL,
+         PRIMARY KEY (flow, request)) WITHOUT ROWID""",
 ]
 
 # %% ../../nbs/stores/sqlite.ipynb #c5e281f0
@@ -227,7 +229,7 @@ def prepare(self:SQLiteBackend,
         have = _existing(conn, PREFIX)
         if _names(statements) <= set(have) and not any(_existing(conn, p) for p in OLD_PREFIXES): return
         with self.transaction(conn, write=True):
-            fresh = "sm2_display" not in have
+            fresh = "sm2_display" not in _existing(conn, PREFIX)  # again: another process may have set up meanwhile
             _drop_old(conn)
             for sql in statements: conn.execute(sql)
             if fresh:
@@ -256,6 +258,10 @@ def keys_in(self:SQLiteBackend,
     pairs_sql:str # A SELECT of (flow, sid) pairs
 ) -> str: # SQL: the workflow_state rows those pairs name
     return f"flow_session_key IN (SELECT p.flow || ':' || p.sid FROM ({pairs_sql}) AS p)"
+
+@patch
+def lock_sessions(self:SQLiteBackend, conn:sqlite3.Connection, pairs_sql:str, params:Sequence) -> None:
+    "Nothing to lock row by row: a write transaction already holds the whole file."
 
 # %% ../../nbs/stores/sqlite.ipynb #23c40300
 @patch(as_prop=True)
