@@ -155,3 +155,13 @@ def test_moves_on_an_emptied_list(h):
         r = tab.move(name)
         assert row_ids(r.text) == [] and list_body(r.text)["total"] == 0, name
         assert "No sessions yet." in parse(r.text).text()
+
+
+def test_a_page_past_the_end_of_a_capped_search_shows_its_last_page(backend):
+    """A search matching more than the count's cap (1,000) counts on when a page past the cap is asked for: the page
+    box beyond the end shows the search's last page, ending with its oldest match, not an empty list."""
+    h = make_harness(backend, sessions(1100))
+    tab = h.tab(q="run", rows="20")
+    assert list_body(tab.html)["capped"]
+    r = tab.list(page="99")
+    assert row_ids(r.text)[-1] == "s000" and tab.body["start"] == 1080 and len(row_ids(r.text)) == 20

@@ -206,7 +206,7 @@ def read(self:SessionManager,
     query = to_query(view, self.sort_keys)
     with self.service.reader() as r:
         total, capped = r.count(query)
-        if move == "last" and capped: total, capped = r.count(query, cap=None)
+        if capped and (move == "last" or view.start >= total): total, capped = r.count(query, cap=None)  # the end is wanted
         start, cursor = _place(view, move, cursor, total, capped)
         items = self._keyset(r, query, move, view.start, start, view.rows, first, last, None if capped else total) if move else None
         page = (SessionPage(total, start, items, capped) if items is not None and len(items) == view.rows

@@ -24,7 +24,7 @@ def utc_text(
 def days_ago(days:float) -> str: # The UTC text time `days` days before now
     return utc_text(datetime.now(timezone.utc) - timedelta(days=days))
 
-# %% ../../nbs/services/trash.ipynb #c07f21fc
+# %% ../../nbs/services/trash.ipynb #21ecfd98
 def add_row(
     backend:Any, # The database's backend
     conn:Any, # Open connection inside a write transaction
