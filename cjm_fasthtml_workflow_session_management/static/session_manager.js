@@ -422,6 +422,7 @@
       if ((delta < 0 && start + i > 0) || (delta > 0 && (b.dataset.capped || start + i < total - 1))) move(EDGE_MOVES[delta < 0 ? "ArrowUp" : "ArrowDown"]);
     });
   }
+  var toList = false;  // the search box's Down or Enter will move the focus to the list once its results are in
   function searchBox() { return byId("wsm-search"); }
   function flushSearch() {  // send a search the debounce still holds, then go on to its results
     var box = searchBox();
@@ -437,8 +438,12 @@
     if ((e.ctrlKey || e.metaKey) && (e.key === "z" || e.key === "Z") && !typing(t)) { e.preventDefault(); undo(); return; }
     if (e.ctrlKey || e.metaKey) return;
     if (t === searchBox() && (e.key === "ArrowDown" || e.key === "Enter")) {
-      e.preventDefault(); flushSearch();
-      setTimeout(function () { whenIdle(focusList); }, 0);
+      e.preventDefault();
+      // Typed ahead of the results (Down, then Enter): Enter opens the row the results put the cursor on
+      if (toList) { if (e.key === "Enter") setTimeout(function () { whenIdle(function () { act("resume", sessionOf(cursorRow()), cursorRow()); }); }, 0); return; }
+      flushSearch();
+      toList = true;
+      setTimeout(function () { whenIdle(function () { toList = false; focusList(); }); }, 0);
       return;
     }
     if (typing(t)) return;

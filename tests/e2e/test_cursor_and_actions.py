@@ -68,6 +68,19 @@ def test_type_ahead_then_arrow_and_enter_resume_a_row_of_the_search(page, server
     expect(page.locator("#workflow-label")).to_contain_text("Podcast")
 
 
+def test_enter_typed_ahead_of_slow_search_results_opens_a_result(page, server):
+    "Down and Enter pressed before the search's results arrive (a slow server) open the first result, not nothing."
+    Manager(page, server.url).open()
+    page.evaluate("""() => { const send = XMLHttpRequest.prototype.send;
+        XMLHttpRequest.prototype.send = function (body) { setTimeout(() => send.call(this, body), 700); }; }""")
+    page.keyboard.press("/")
+    page.keyboard.type("podcast")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile("/workflow$"))
+    expect(page.locator("#workflow-label")).to_contain_text("Podcast")
+
+
 def test_double_click_on_new_session_makes_one_session(page, server):
     m = Manager(page, server.url).open()
     before = int(m.count().split()[0])
