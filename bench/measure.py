@@ -319,8 +319,8 @@ def time_http_writes(h: Http, svc, repeat: int) -> dict:
     out["rename"] = median_us(lambda: checked(h.post(u.rename_session, session_id=top.ids[3], label=next(labels), **top.params())), repeat)
     out["rename_mid"] = median_us(lambda: checked(h.post(u.rename_session, session_id=mid.ids[3], label=next(labels),
                                                          **mid.params())), repeat)
-    with svc.reader() as r:  # sessions from the middle of the list, deleted from the page showing them, restored after
-        middle = [i.session_id for i in r.page(SessionQuery(), h.n // 2, repeat + WARMUP).items]
+    with svc.reader() as r:  # sessions around the middle of the list, deleted from the page showing it, restored after
+        middle = [i.session_id for i in r.page(SessionQuery(), max(0, (h.n - repeat - WARMUP) // 2), repeat + WARMUP).items]
     doomed = iter(middle)
     out["delete_mid"] = median_us(lambda: checked(h.post(u.delete_sessions, session_id=next(doomed), request_id=uuid.uuid4().hex,
                                                          **mid.params())), repeat)
