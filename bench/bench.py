@@ -3,13 +3,16 @@
 Run from the repository root:
 
     .venv/bin/python bench/bench.py [--sizes 100,100000] [--pg-sizes 100,100000,1000000] [--quick] [--out bench/RESULTS.md]
+    .venv/bin/python bench/bench.py --keep-pg            # leave PostgreSQL and its databases up, for bench/profile_pg.py
+    .venv/bin/python bench/bench.py --first-start-only   # re-measure only a host's first start, merged into the report
+    .venv/bin/python bench/bench.py --rerender           # rewrite the report from bench/RESULTS.json
 
 Each (database, N) runs in a fresh interpreter (`--child`, which prints its results as JSON): it seeds N sessions
 straight into `workflow_state`, starts the service and waits for the one-time display build, then times the
 service's reads and writes, the real HTTP routes (Starlette's TestClient, requests as the page sends them), the
-page weight, memory, and at N=100,000 a bulk delete and restore of 10,000 sessions and a restart. PostgreSQL is a
-throwaway server (tests/pg_server.py) with one database per size. Last, the demo app runs under uvicorn with 200
-simulated idle pages. The report (bench/RESULTS.md) is rewritten; text after NOTES_MARK in it is kept.
+page weight, memory, and at N=100,000 a bulk delete and restore of 10,000 sessions and a restart; then, on a fresh
+database of 100,000, a host's first start as a host writes it. PostgreSQL is a throwaway server (tests/pg_server.py)
+with one database per size. Last, the demo app runs under uvicorn with 200 simulated idle pages. The report (bench/RESULTS.md) is rewritten; text after NOTES_MARK in it is kept.
 """
 import argparse
 import json
@@ -52,6 +55,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--idle-seconds", type=float, help="seconds the idle pages' CPU is measured (default 30; --quick 5)")
     p.add_argument("--keep-pg", action="store_true", help="leave the PostgreSQL server and its databases running (to profile)")
     p.add_argument("--out", type=Path, default=Path(__file__).with_name("RESULTS.md"), help="report path")
+    p.add_argument("--first-start-only", action="store_true",
+                   help="only measure a host's first start, merged into the report's JSON, and rewrite the report")
+    p.add_argument("--rerender", action="store_true", help="rewrite the report from its JSON (no measuring)")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--serve-demo", nargs=3, help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -115,10 +121,10 @@ def pg_facts(server) -> dict:
     return {"version": version, "settings": settings}
 
 
-def size_database(server, n: int) -> str:
+def size_database(server, n: int, kind: str = "bench") -> str:
     "A fresh database for one size (with the extensions the service uses); its conninfo."
     import psycopg
-    name = f"bench_{n}"
+    name = f"{kind}_{n}"
     with psycopg.connect(server.url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name}")
         conn.execute(f"CREATE DATABASE {name}")
@@ -128,20 +134,32 @@ def size_database(server, n: int) -> str:
     return url
 
 
-def drop_database(server, n: int) -> None:
+def drop_database(server, n: int, kind: str = "bench") -> None:
     import psycopg
-    with psycopg.connect(server.url, autocommit=True) as conn: conn.execute(f"DROP DATABASE IF EXISTS bench_{n} WITH (FORCE)")
+    with psycopg.connect(server.url, autocommit=True) as conn: conn.execute(f"DROP DATABASE IF EXISTS {kind}_{n} WITH (FORCE)")
 
 
-def run_postgres(args) -> tuple:
-    "(results, server facts) for every PostgreSQL size."
+def first_start_n(sizes: list, args):
+    "The size at which a host's first start is measured (None: not in this run)."
+    return BULK_N if BULK_N in sizes else (max(sizes) if args.quick and sizes else None)
+
+
+def first_start_spec(db: str, n: int, target=None) -> dict:
+    return {"kind": "first_start", "db": db, "n": n, "target": target}
+
+
+def run_postgres(args, sizes: list, first: bool = True) -> tuple:
+    "(results, server facts, first-start result) for the PostgreSQL sizes."
     server = start_postgres()
     try:
-        facts, results = pg_facts(server), []
-        for n in args.pg_sizes:
+        facts, results, started = pg_facts(server), [], None
+        for n in sizes:
             results.append(run_child(spec_for("postgres", n, args.pg_sizes, args, size_database(server, n))))
             if not args.keep_pg: drop_database(server, n)
-        return results, facts
+        if first and (n := first_start_n(args.pg_sizes, args)):
+            started = run_child(first_start_spec("postgres", n, size_database(server, n, "first")))
+            drop_database(server, n, "first")
+        return results, facts, started
     finally:
         if args.keep_pg: log.warning("PostgreSQL left running: %s (data in %s)", server.url, server.root)
         else: server.stop()
@@ -161,6 +179,37 @@ def machine() -> dict:
             "date": f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}", "command": shlex.join(sys.orig_argv)}
 
 
+def measure_all(args) -> dict:
+    "The whole run."
+    import idle
+    t0 = time.monotonic()
+    run = {"machine": machine(), "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
+    run["sqlite"] = [run_child(spec_for("sqlite", n, args.sizes, args)) for n in args.sizes]
+    n = first_start_n(args.sizes, args)
+    run["first_start"] = [run_child(first_start_spec("sqlite", n))] if n else []
+    run["postgres"], run["pg"], started = run_postgres(args, args.pg_sizes) if args.pg_sizes else ([], None, None)
+    run["first_start"] += [started] if started else []
+    if args.idle_pages:
+        log.info("idle pages: %d for %.0f s", args.idle_pages, args.idle_seconds)
+        run["idle"] = idle.measure_idle(args.idle_pages, args.idle_seconds, **({"settle_s": 1, "boot_s": 1} if args.quick else {}))
+    run["elapsed_s"] = time.monotonic() - t0
+    return run
+
+
+def measure_first_starts(run: dict, args) -> None:
+    "Add a host's first start (SQLite and PostgreSQL) to an earlier run's results."
+    t0 = time.monotonic()
+    n = first_start_n(args.sizes, args)
+    run["first_start"] = [run_child(first_start_spec("sqlite", n))] if n else []
+    if args.pg_sizes and first_start_n(args.pg_sizes, args):
+        server = start_postgres()
+        try:
+            n = first_start_n(args.pg_sizes, args)
+            run["first_start"].append(run_child(first_start_spec("postgres", n, size_database(server, n, "first"))))
+        finally: server.stop()
+    run["first_start_run"] = {"date": machine()["date"], "command": machine()["command"], "elapsed_s": time.monotonic() - t0}
+
+
 def main() -> None:
     args = parse_args()
     configure_logging()
@@ -172,18 +221,13 @@ def main() -> None:
         import idle
         idle.serve(args.serve_demo[0], int(args.serve_demo[1]), int(args.serve_demo[2]))
         return
-    import idle
-    t0 = time.monotonic()
-    run = {"machine": machine(), "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
-    run["sqlite"] = [run_child(spec_for("sqlite", n, args.sizes, args)) for n in args.sizes]
-    run["postgres"], run["pg"] = run_postgres(args) if args.pg_sizes else ([], None)
-    if args.idle_pages:
-        log.info("idle pages: %d for %.0f s", args.idle_pages, args.idle_seconds)
-        run["idle"] = idle.measure_idle(args.idle_pages, args.idle_seconds)
-    run["elapsed_s"] = time.monotonic() - t0
+    if args.rerender or args.first_start_only:
+        run = json.loads(args.out.with_suffix(".json").read_text())
+        if args.first_start_only: measure_first_starts(run, args)
+    else:
+        run = measure_all(args)
     args.out.with_suffix(".json").write_text(json.dumps(run, indent=1))
-    text = report.render(run, args.out)
-    args.out.write_text(text)
+    args.out.write_text(report.render(run, args.out))
     print(report.summary(run))
     log.info("wrote %s (and %s) in %.1f min", args.out, args.out.with_suffix(".json").name, run["elapsed_s"] / 60)
 

@@ -99,12 +99,12 @@ async def run_pages(base: str, proc: subprocess.Popen, pages: int, settle_s: flo
             "server_us_per_check": 1e6 * server_s / max(1, len(answers))}
 
 
-def measure_idle(pages: int, window_s: float, sessions: int = 1_000, settle_s: float = 4.0) -> dict:
+def measure_idle(pages: int, window_s: float, sessions: int = 1_000, settle_s: float = 4.0, boot_s: float = 3.0) -> dict:
     "Start the demo on a fresh SQLite file with `sessions`, open `pages` idle pages, and measure."
     with tempfile.TemporaryDirectory(prefix="sm-bench-idle-") as tmp:
         proc, base = start_server(Path(tmp), sessions)
         try:
-            time.sleep(3)  # the demo's first display build (1,000 sessions) is done well within this
+            time.sleep(boot_s)  # the demo's first display build (1,000 sessions) is done well within this
             out = asyncio.run(run_pages(base, proc, pages, settle_s, window_s))
             out["rss_mib"] = psutil.Process(proc.pid).memory_info().rss / 2**20
         finally:

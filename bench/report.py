@@ -1,4 +1,5 @@
 """bench/RESULTS.md from one run's results: every table, every limit with PASS or FAIL."""
+import re
 from pathlib import Path
 
 import seeding
@@ -163,6 +164,32 @@ def restart_section(by_db: dict) -> tuple:
     return (table(head, rows) if rows else "(not measured)"), checks
 
 
+def indexed(progress: list) -> int:
+    "Sessions the background builder indexed, from its 'session list ready' lines."
+    return sum(int(m) for m in re.findall(r"session list ready \((\d+) sessions indexed\)", " ".join(progress)))
+
+
+def first_start_section(run: dict) -> tuple:
+    "A host's first start on a fresh database: the service, then the routers, as a host writes it."
+    rows, checks = [], []
+    for x in run.get("first_start") or []:
+        name, n = DB_NAMES[x["db"]], x["n"]
+        if "failed" in x:
+            rows.append([name, f"{n:,}", "", "", "", "", "", x["failed"]])
+            checks.append((f"{name} N={n:,}: a host's first start builds the list without an error", None, False))
+            continue
+        errors = ([x["error"]] if x.get("error") else []) + [f"builder: {e.split(' ', 1)[1]}" for e in x["builder_errors"]]
+        built = indexed(x["progress"])
+        rows.append([name, f"{n:,}", f"{x['ctor_s']:.1f}" if "ctor_s" in x else "", f"{x['routers_s']:.1f}" if "routers_s" in x else "",
+                     f"{x['until_built_s']:.1f}", f"{built:,}", str(x["stale_left"]), "; ".join(errors)])
+        checks += [(f"{name} N={n:,}: a host's first start (service, then routers) builds the list without an error", None,
+                    not errors and x["stale_left"] == 0),
+                   (f"{name} N={n:,}: a host's first start indexes each session once ({built:,} indexed for {n:,})", None, built <= n)]
+    head = ["database", "N", "`SessionManagementService(...)` (s)", "`init_session_manager_routers` (s)", "until built (s)",
+            "sessions the builder indexed", "stale rows left", "errors (the host's start-up, the builder)"]
+    return (table(head, rows) if rows else "(not measured)"), checks
+
+
 def idle_section(idle: dict) -> tuple:
     ok = idle["cpu_pct"] < MAX_IDLE_CPU_PCT
     rows = [[f"{idle['pages']}", f"{idle['window_s']:.1f}", f"{idle['cpu_pct']:.1f}", verdict(ok), f"{idle['checks']:,}",
@@ -202,9 +229,11 @@ def sections(run: dict) -> tuple:
     checks += c
     restart, c = restart_section(by_db)
     checks += c
+    first, c = first_start_section(run)
+    checks += c
     idle, c = idle_section(run["idle"]) if run.get("idle") else ("(not run)", [])
     checks += c
-    return parts, checks, weight, memory, restart, idle, by_db
+    return parts, checks, weight, memory, restart, first, idle, by_db
 
 
 def header(run: dict) -> str:
@@ -254,7 +283,7 @@ medians of this one run."""
 
 def render(run: dict, out: Path) -> str:
     "The whole report; hand-written notes after NOTES_MARK in the old file are kept."
-    parts, checks, weight, memory, restart, idle, by_db = sections(run)
+    parts, checks, weight, memory, restart, first, idle, by_db = sections(run)
     failed = [c for c in checks if not c[2]]
     kept = out.read_text().split(NOTES_MARK, 1)[1] if out.exists() and NOTES_MARK in out.read_text() else "\n"
     crashed = failures(by_db)
@@ -310,6 +339,15 @@ while the builder runs deadlocks on PostgreSQL), so the build runs once with the
 
 {build_section(by_db)}
 
+## A host's first start
+
+A host's start-up code as written: `SessionManagementService(...)`, then `init_session_manager_routers` with the two
+host columns (which add their sort columns), on a freshly seeded database of N sessions, then waiting until no
+display row is stale. Unlike the build above, nothing is held back: the routers add their sorts while the
+background builder runs.{first_note(run)}
+
+{first}
+
 ## Restart on a built database
 
 What a host's start-up does after a restart: `SessionManagementService(...)`, then `init_session_manager_routers`
@@ -329,6 +367,11 @@ window. The cost of one check at N=100 and N=100,000 is the `GET changes` row of
 {idle}
 
 {NOTES_MARK}{kept}"""
+
+
+def first_note(run: dict) -> str:
+    x = run.get("first_start_run")
+    return f" (Measured separately: {x['date']}, `{x['command']}`, {x['elapsed_s'] / 60:.1f} min.)" if x else ""
 
 
 def summary(run: dict) -> str:
