@@ -11,7 +11,6 @@ import sys
 import tempfile
 import time
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
 
 from fasthtml.common import FastHTML
@@ -111,27 +110,13 @@ def new_service(store) -> SessionManagementService:
                                     get_step_title=STEP_TITLES.get, step_order=list(STEPS))
 
 
-@contextmanager
-def build_deferred():
-    """Bench only: hold back the background build while the host's sort columns are added, then start it once.
-
-    Adding a host sort while the builder runs deadlocks on PostgreSQL (the full-flow `UPDATE ... SET stale = 1`
-    against the builder's batch updates; see RESULTS.md), so the one-time build is timed as if the service added
-    its host sorts before starting the builder."""
-    real = SessionManagementService._fresh
-    SessionManagementService._fresh = lambda self, conn=None: None
-    try: yield
-    finally: SessionManagementService._fresh = real
-
-
 def build(spec: dict, store) -> tuple:
     "(service, timings): start the service, add the host's sort columns, and wait for the display build."
     progress = BuildLog()
-    with build_deferred():
-        svc, ctor_s = seconds(lambda: new_service(store))
-        _, sorts_s = seconds(lambda: [svc.add_host_sort(c.field, c.sort_path) for c in COLUMNS])
+    svc, ctor_s = seconds(lambda: new_service(store))
+    _, sorts_s = seconds(lambda: [svc.add_host_sort(c.field, c.sort_path) for c in COLUMNS])
     t0 = time.perf_counter()
-    svc._fresh()  # the first read's refresh: a bounded batch, and the background builder for the rest
+    svc.read_page(0, 1)  # the first read refreshes a bounded batch and starts the background builder for the rest
     if svc._builder is not None: svc._builder.thread.join()
     build_s = time.perf_counter() - t0
     progress.close()

@@ -333,9 +333,8 @@ batch=…`). One run each, seconds.
 ## One-time display build (informational)
 
 Seed N sessions into a fresh database, then start the service (which adds its tables and copies every session in
-SQL), add the host's two sort columns, and wait for the background build (the host's callbacks, per session) until
-done. The bench holds the build back until the sort columns are added (see the restart and the notes: adding them
-while the builder runs deadlocks on PostgreSQL), so the build runs once with the host's whole recipe.
+SQL), add the host's two sort columns, then read once (the first read starts the background build) and wait for the
+build (the host's callbacks, per session) until done.
 
 {build_section(by_db)}
 
@@ -343,8 +342,7 @@ while the builder runs deadlocks on PostgreSQL), so the build runs once with the
 
 A host's start-up code as written: `SessionManagementService(...)`, then `init_session_manager_routers` with the two
 host columns (which add their sort columns), on a freshly seeded database of N sessions, then waiting until no
-display row is stale. Unlike the build above, nothing is held back: the routers add their sorts while the
-background builder runs.{first_note(run)}
+display row is stale (the bench reads once to start the build, as the host's first page would).{first_note(run)}
 
 {first}
 

@@ -263,6 +263,33 @@ def test_changed_step_titles_rebuild_by_themselves(backend):
     assert found(svc, "send a rec") == {"u1"} and found(svc, "upload audio") == set()
 
 
+def test_a_restart_keeps_the_built_display_rows(backend):
+    "A host restarting with the same columns (service first, then its sort columns, as the routers add them) rebuilds nothing."
+    backend.seed([{"id": f"r{i:03d}", "state": {"file": f"f{i}.wav", "duration": i}} for i in range(READ_REFRESH + 50)])
+
+    def start():
+        svc = make_service(backend, label_generator=lambda summary, state: f"Take {state['file']}",
+                           enricher=lambda state: {"file": state["file"]})
+        svc.add_host_sort("file"), svc.add_host_sort("duration", "$.duration")
+        return svc
+
+    settle(start())
+    assert stale_count(backend) == 0
+    again = start()
+    assert stale_count(backend) == 0
+    assert ids(again.read_page(0, 2, order_by=again.add_host_sort("duration", "$.duration")).items) == ["r249", "r248"]
+
+
+def test_a_new_sort_column_rebuilds_and_sorts_every_row(backend):
+    "A sort column the rows were not built with marks them for a rebuild; once built, it sorts every session."
+    backend.seed([{"id": f"n{i:03d}", "state": {"duration": i}} for i in range(READ_REFRESH + 50)])
+    settle(make_service(backend))
+    svc = make_service(backend)
+    key = svc.add_host_sort("duration", "$.duration")
+    settle(svc)
+    assert ids(svc.read_page(0, 2, order_by=key).items) == ["n249", "n248"]
+
+
 def test_large_backlog_builds_in_the_background_while_reads_go_on(backend):
     "More stale rows than a read refreshes are built by the background builder; reads meanwhile neither block nor fail."
     n = READ_REFRESH * 4
@@ -273,6 +300,7 @@ def test_large_backlog_builds_in_the_background_while_reads_go_on(backend):
         return f"Built {state['file']}"
 
     svc = make_service(backend, label_generator=slow_label)
+    assert svc.read_page(0, 20).total == n  # the first read starts the build
     builder = svc._builder
     assert builder is not None and builder.running
     slowest, reads = 0.0, 0

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['log', 'HOST_SORT_SLOT', 'DISPLAY_COLUMNS', 'READ_REFRESH', 'BUILD_BATCH', 'takes_summary', 'call_host', 'sort_slot',
-           'DisplayRecipe', 'parse_state', 'summary_of', 'refresh_stale', 'DisplayBuilder']
+           'DisplayRecipe', 'recipe_record', 'parse_state', 'summary_of', 'refresh_stale', 'DisplayBuilder']
 
 # %% ../../nbs/services/display.ipynb #a2e55167
 import hashlib
@@ -121,10 +121,26 @@ def derive(self:DisplayRecipe,
 @patch
 def fingerprint(self:DisplayRecipe,
     steps:Sequence[str] # Step ids the flow's sessions are at
-) -> str: # Digest of what the recipe gives for those steps and of its sort columns
-    "What changes in this digest between runs means the flow's display rows must be rebuilt."
+) -> dict: # {"steps": digest of what the recipe gives for those steps, "sorts": its sort columns' slots}
+    "What the flow's display rows hold when built with this recipe."
     parts = [[s, self.title(s), _step_key(self, s, self.title(s))] for s in sorted(steps) if s]
-    return hashlib.sha1(json.dumps([parts, sorted(self.host_sorts.items(), key=str)]).encode()).hexdigest()
+    return {"steps": hashlib.sha1(json.dumps(parts).encode()).hexdigest(),
+            "sorts": sorted(sort_slot(name, path) for name, path in self.host_sorts.items())}
+
+@patch
+def built_by(self:DisplayRecipe,
+    record:dict, # The recipe record the rows were built under (`recipe_record`)
+    steps:Sequence[str] # Step ids the flow's sessions are at
+) -> bool: # Whether those rows already show what this recipe gives
+    "Rows built with more sort columns than this recipe has are up to date (a host adds its columns after starting)."
+    mine = self.fingerprint(steps)
+    return record.get("steps") == mine["steps"] and set(mine["sorts"]) <= set(record.get("sorts", ()))
+
+def recipe_record(text:Optional[str] # The flow's stored recipe (JSON), if any
+    ) -> dict: # The record ({} when there is none or it cannot be read)
+    try: record = json.loads(text) if text else {}
+    except ValueError: return {}
+    return record if isinstance(record, dict) else {}
 
 # %% ../../nbs/services/display.ipynb #08d7e0e2
 def parse_state(raw:Optional[str] # A session's state as stored (JSON text)
@@ -140,6 +156,10 @@ def summary_of(flow:str, row:Any) -> SessionSummary: # A workflow_state row (as 
     return SessionSummary(flow_id=flow, session_id=row["sid"], label=row["label"] or None, current_step=row["current_step"],
                           created_at=row["created_at"], updated_at=row["updated_at"], state_size_bytes=row["size"] or 0)
 
+def _recipe_text(backend:Any, conn:Any, flow:str, lock:str="") -> Optional[str]: # The flow's stored recipe record
+    row = conn.execute(f"SELECT recipe FROM sm2_flows WHERE flow = ? {lock}", (flow,)).fetchone()
+    return row["recipe"] if row else None
+
 _STALE = ("SELECT d.seq AS seq, d.version AS version, d.sid AS sid, {columns} FROM sm2_display d "
           "JOIN workflow_state w ON {join} WHERE d.flow = ? AND d.stale = 1 ORDER BY d.seq LIMIT ?")
 _WRITE = (f"UPDATE sm2_display SET {', '.join(c + ' = ?' for c in DISPLAY_COLUMNS)}, stale = 0 "
@@ -154,10 +174,13 @@ def refresh_stale(
     limit:int # Most rows to refresh
 ) -> int: # Rows refreshed (fewer than `limit` means none are left)
     "Recompute the display rows of a flow's stale sessions."
+    built = _recipe_text(backend, conn, flow)
     rows = conn.execute(_STALE.format(columns=backend.source_columns, join=backend.source_join), (flow, limit)).fetchall()
     if not rows: return 0
     values = [(*recipe.derive(summary_of(flow, r), parse_state(r["state"])), r["seq"], r["version"]) for r in rows]
     with backend.transaction(conn, write=True):
+        # Rows derived before the recipe changed are left stale: the rebuild that change asked for redoes them
+        if _recipe_text(backend, conn, flow, backend.for_share) != built: return len(rows)
         # Only rows no other writer holds: a delete locking them in another order must not deadlock with this
         held = conn.execute(f"SELECT seq FROM sm2_display WHERE seq IN ({', '.join('?' * len(rows))}) ORDER BY seq {backend.skip_locked}",
                             [r["seq"] for r in rows]).fetchall()

@@ -23,7 +23,7 @@ from ..utils import normalize_label
 
 from ..stores.sqlite import SQLiteBackend
 from .display import (
-    BUILD_BATCH, READ_REFRESH, DisplayBuilder, DisplayRecipe, refresh_stale, sort_slot)
+    BUILD_BATCH, READ_REFRESH, DisplayBuilder, DisplayRecipe, recipe_record, refresh_stale, sort_slot)
 from .reader import (
     BUILT_IN_SORTS, SessionReader, sort_index_ddl, sort_terms, where)
 from . import trash, transfer
@@ -159,28 +159,35 @@ def configure_display(self:SessionManagementService,
 # %% ../../nbs/services/management.ipynb #efbeefec
 @patch
 def _sync_recipe(self:SessionManagementService) -> None:
-    "Rebuild the flow's display rows when the recipe gives something else than they were built with."
+    "Mark the flow's display rows for a rebuild when the recipe gives something they were not built with."
     with self.backend.connection() as conn:
         steps = [r["step"] for r in conn.execute("SELECT step FROM sm2_steps WHERE flow = ? AND sessions > 0", (self._flow_id,))]
         row = conn.execute("SELECT recipe FROM sm2_flows WHERE flow = ?", (self._flow_id,)).fetchone()
-        digest = self.recipe.fingerprint(steps)
-        if row is not None and row["recipe"] == digest: return
-        with self.backend.transaction(conn, write=True):
-            conn.execute("INSERT INTO sm2_flows (flow, recipe) VALUES (?, ?) ON CONFLICT (flow) DO UPDATE SET recipe = ?",
-                         (self._flow_id, digest, digest))
-            if row is not None: self._mark_stale(conn)
-    self._fresh()
+        built = recipe_record(row["recipe"] if row else None)
+        if row is not None and self.recipe.built_by(built, steps): return
+        with self.backend.transaction(conn, write=True): self._mark_stale(conn, self.recipe.fingerprint(steps), built)
 
 @patch
-def _mark_stale(self:SessionManagementService, conn:Any) -> None: # Mark every display row of the flow stale
-    conn.execute("UPDATE sm2_display SET stale = 1, version = version + 1 WHERE flow = ?", (self._flow_id,))
+def _mark_stale(self:SessionManagementService,
+    conn:Any, # A connection in a write transaction
+    record:dict, # The recipe record the rows will be built under
+    built:dict, # The one they were built under
+) -> None:
+    "Record the new recipe (a new generation, so batches derived under the old one are not written) and mark the built rows stale."
+    text = json.dumps({**record, "generation": built.get("generation", 0) + 1})
+    conn.execute("INSERT INTO sm2_flows (flow, recipe) VALUES (?, ?) ON CONFLICT (flow) DO UPDATE SET recipe = ?",
+                 (self._flow_id, text, text))
+    conn.execute("UPDATE sm2_display SET stale = 1, version = version + 1 WHERE flow = ? AND stale = 0", (self._flow_id,))
 
 @patch
 def rebuild_display(self:SessionManagementService) -> None:
     "Recompute what the list shows for every session of the flow (after the host changed its label generator, "
     "enricher or step titles), in the background."
     with self.backend.connection() as conn:
-        with self.backend.transaction(conn, write=True): self._mark_stale(conn)
+        with self.backend.transaction(conn, write=True):
+            row = conn.execute("SELECT recipe FROM sm2_flows WHERE flow = ?", (self._flow_id,)).fetchone()
+            built = recipe_record(row["recipe"] if row else None)
+            self._mark_stale(conn, built, built)
     self._fresh()
 
 # %% ../../nbs/services/management.ipynb #2ae9d77e

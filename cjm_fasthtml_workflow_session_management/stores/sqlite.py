@@ -153,6 +153,7 @@ class SQLiteBackend:
     name = "sqlite"
     distinct = "IS NOT"  # SQL: the null-safe "differs from"
     skip_locked = ""  # SQL: row locks (none: a write transaction holds the whole database)
+    for_share = ""  # SQL: hold a row read until the transaction ends (a write transaction holds the whole database)
     source_state = "w.state_json"  # SQL: a joined workflow_state row's state, as JSON text
     source_join = "w.flow_session_key = d.flow || ':' || d.sid"  # SQL: the workflow_state row `w` of display row `d`
     def __init__(self,
