@@ -8,9 +8,10 @@ __all__ = ['log', 'current_request', 'bind_request', 'request_or_current', 'Requ
 # %% ../../nbs/routes/context.ipynb #bbbc7b13
 import logging
 from contextvars import ContextVar
-from typing import Any, Optional
+from typing import Any, Callable, List, Optional
 
 from starlette.requests import Request
+from starlette.routing import Route
 from cjm_fasthtml_app_core.core.routing import APIRouter
 
 # %% ../../nbs/routes/context.ipynb #c89773ce
@@ -44,9 +45,17 @@ class RequestContextMiddleware:
 # %% ../../nbs/routes/context.ipynb #4d39e4ae
 class ManagerRouter(APIRouter):
     "The manager's routers: registering one also makes the current request available to the manager's callables."
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plain: List[Route] = []  # Plain Starlette routes: no page, so none of FastHTML's per-request set-up
+
+    def add_plain(self, path:str, endpoint:Callable, name:str) -> None: # A route under the prefix, run as Starlette runs it
+        self.plain.append(Route(self.prefix + path, endpoint, name=name))
+
     def to_app(self, app:Any) -> None:
         "Add the routes to `app`, and the request-context middleware once per app."
         super().to_app(app)
+        app.router.routes[0:0] = self.plain  # ahead of a catch-all route the host may have
         if getattr(app.state, "wsm_request_context", False): return
         try: app.add_middleware(RequestContextMiddleware)
         except RuntimeError:  # the app is already serving: refresh_items(request=...) still binds the request

@@ -204,6 +204,7 @@ def _fresh(self:SessionManagementService, conn:Any=None) -> None:
         if self._builder is not None and self._builder.running: return
         with self.backend.connection() as c:
             pending = c.execute("SELECT count(*) AS n FROM sm2_display WHERE flow = ? AND stale = 1", (self._flow_id,)).fetchone()["n"]
+        if not pending: return  # another thread's reads refreshed the rest
         self._builder = DisplayBuilder(self._refresh, pending, self._flow_id, self.backend.tidy)
         self._builder.thread.start()
 
@@ -278,8 +279,7 @@ def session_state(self:SessionManagementService,
 @patch
 def changes(self:SessionManagementService) -> int: # The flow's change number
     "A number that moves whenever any of the flow's sessions (or its trash) changes, whoever changed it."
-    with self.backend.connection() as conn:
-        row = conn.execute("SELECT changes FROM sm2_flows WHERE flow = ?", (self._flow_id,)).fetchone()
+    row = self.backend.peek("SELECT changes FROM sm2_flows WHERE flow = ?", (self._flow_id,))
     return int(row["changes"]) if row else 0
 
 # %% ../../nbs/services/management.ipynb #cbb357ef

@@ -433,6 +433,7 @@ class PostgresBackend:
     distinct = "IS DISTINCT FROM"  # SQL: the null-safe "differs from"
     skip_locked = "FOR UPDATE SKIP LOCKED"  # SQL: lock the rows read, leaving out those another transaction holds
     for_share = "FOR SHARE"  # SQL: hold a row read until the transaction ends (writers of it wait)
+    peek_in_loop = False  # `peek` goes over the network and may wait for a pooled connection: never on the event loop
     source_join = "w.flow_id = d.flow AND w.session_id = d.sid"  # SQL: the workflow_state row `w` of display row `d`
     def __init__(self, store:PostgresWorkflowStateStore # The store whose pool the service shares
                  ):
@@ -445,6 +446,10 @@ class PostgresBackend:
         try:
             with self.pool.connection() as raw: yield PgConnection(raw, self.statement_hook)
         except (psycopg.Error, PoolTimeout) as e: raise unavailable(e, self.store.conninfo) or e
+
+    def peek(self, sql:str, params:tuple) -> Optional[dict]: # The first row of one read
+        "One read on a pooled connection (the pool keeps them open)."
+        with self.connection() as conn: return conn.execute(sql, params).fetchone()
 
     @contextmanager
     def transaction(self, conn:PgConnection, write:bool=False) -> Iterator[PgConnection]:
