@@ -230,9 +230,9 @@ class Listed:
         self.ids = ROW_ID.findall(text[tag.start():])
 
     def params(self, cursor: int = None, **more) -> dict:
-        "What the page sends with a request: its view, the focused row, and the window's first and last rows."
+        "What the page sends with a request: its view, the focused row, and the window's rows (first, last, all)."
         return {"view": self.view, "was": self.view, "cursor": str(self.start if cursor is None else cursor),
-                "first": self.ids[0], "last": self.ids[-1], **more}
+                "first": self.ids[0], "last": self.ids[-1], "shown": ",".join(self.ids), **more}
 
 
 def checked(r, status: int = 200):

@@ -4,6 +4,8 @@ Moves are sent as the client script sends them: GET /vc/nav_* with the page's vi
 the window's first and last rows (the server reads a moved window from them by key). Whatever path the server
 takes, the window it answers must be the one an offset read of the view gives.
 """
+import re
+
 import pytest
 
 from cjm_fasthtml_workflow_session_management.models import SessionQuery
@@ -165,3 +167,22 @@ def test_a_page_past_the_end_of_a_capped_search_shows_its_last_page(backend):
     assert list_body(tab.html)["capped"]
     r = tab.list(page="99")
     assert row_ids(r.text)[-1] == "s000" and tab.body["start"] == 1080 and len(row_ids(r.text)) == 20
+
+
+@pytest.mark.parametrize("acted", ["first", "middle", "last"])
+def test_an_action_deep_in_the_list_answers_its_window_read_by_key(backend, acted):
+    """Deleting a row of a window in the middle of a list answers what a read by position gives (the rows below move
+    up by one, the start stays), read from the first row the page still shows; on SQLite, whose trace shows the
+    parameters, no statement skips rows with OFFSET."""
+    h = make_harness(backend, sessions(60))
+    tab = h.tab(rows="10", start="30")
+    shown = [r["id"] for r in tab.rows]
+    gone = shown[{"first": 0, "middle": 4, "last": -1}[acted]]
+    statements = []
+    h.service.statement_hook = statements.append
+    r = tab.post(h.urls.delete_session, {"session_id": gone, "was": tab.view, "shown": ",".join(shown)})
+    h.service.statement_hook = None
+    assert r.status_code == 200
+    assert tab.body["start"] == 30 and row_ids(r.text) == offset_window(h, 30, 10)
+    assert row_ids(r.text)[:9] == [s for s in shown if s != gone]
+    if backend.name == "sqlite": assert not [s for s in statements if re.search(r"OFFSET [1-9]", s)]

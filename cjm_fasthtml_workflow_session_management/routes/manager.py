@@ -11,7 +11,7 @@ __all__ = ['log', 'Ids', 'ACTIVE_SESSION_KEY', 'COLLECTION_ROUTES', 'COLUMN_SORT
 import json, logging
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from urllib.parse import parse_qsl
 
 from fasthtml.common import Button, Div, Span, Title
@@ -39,7 +39,7 @@ from ..components.session_list import (
 from ..components.trash_list import TRASH_COLUMNS, create_trash_cell_renderer
 from .context import bind_request, request_or_current
 from .guard import BadInput
-from .view import parse_view, to_query, view_query
+from .view import MAX_ROWS, parse_view, to_query, view_query
 
 # %% ../../nbs/routes/manager.ipynb #40e897a8
 log = logging.getLogger(__name__)
@@ -193,6 +193,16 @@ def _keyset(self:SessionManager, r:Any, query:Any, move:str, old_start:int, new_
     return None
 
 @patch
+def _anchored(self:SessionManager, r:Any, query:Any, view:ListView, shown:Sequence[str],
+              matches:Optional[int]) -> Optional[list]: # The window read from the rows the page shows, if it can
+    "Read the window from the first row the page shows that is still there (an action on the window leaves the rows above "
+    "it alone): by key, where a read by position deep in a long list walks every row before it."
+    if not view.start: return None
+    for sid in shown:
+        if (items := r.after(query, sid, view.rows, inclusive=True, matches=matches)) is not None: return items
+    return None
+
+@patch
 def read(self:SessionManager,
     view:ListView, # The view
     cursor:int=-1, # Index of the focused row the page showed (-1: none)
@@ -200,6 +210,7 @@ def read(self:SessionManager,
     move:Optional[str]=None, # One of MOVES
     first:Optional[str]=None, # Id of the first row the page showed (for moves)
     last:Optional[str]=None, # Id of the last row the page showed
+    shown:Sequence[str]=(), # Ids of the rows the page shows, when it shows this view's window (read from them)
 ) -> Window: # The window the view shows now
     "Read a view's window, its counts and the flow's numbers in one snapshot."
     if view.trash: return self._read_trash(view, cursor, move)
@@ -208,7 +219,9 @@ def read(self:SessionManager,
         total, capped = r.count(query)
         if capped and (move == "last" or view.start >= total): total, capped = r.count(query, cap=None)  # the end is wanted
         start, cursor = _place(view, move, cursor, total, capped)
-        items = self._keyset(r, query, move, view.start, start, view.rows, first, last, None if capped else total) if move else None
+        matches = None if capped else total
+        items = (self._keyset(r, query, move, view.start, start, view.rows, first, last, matches) if move
+                 else self._anchored(r, query, view, shown, matches))
         page = (SessionPage(total, start, items, capped) if items is not None and len(items) == view.rows
                 else r.page(query, start, view.rows, (total, capped)))
         win = Window(replace(view, start=page.offset), page.items, total, capped, changes=r.changes(), steps=self._steps(r.steps()))
@@ -391,11 +404,22 @@ def respond(self:SessionManager,
 ) -> Any: # The out-of-band answer
     "Read the view around the page's cursor and answer with what changed."
     view = view or self.view_of(params)
-    win = self.read(view, _cursor_param(params), focus, move, params.get("first"), params.get("last"))
+    win = self.read(view, _cursor_param(params), focus, move, params.get("first"), params.get("last"), self._shown(params, view))
     if params.get("live") == "1" and alert is None: return self.live_answer(req, win, params)
     toolbar, narrowed = self.toolbar_change(params, view, rows_only)
     full = alert is not None or narrowed or search or new_button or "view" not in params
     return self.answer(req, win, alert, toolbar=toolbar, search=search, new_button=new_button, body_only=not full)
+
+@patch
+def _was(self:SessionManager, params:Any) -> Optional[ListView]: # The view the page says it shows, if it says
+    return parse_view(ImmutableMultiDict(parse_qsl(params["was"])), self.sort_keys, self.visible_rows) if "was" in params else None
+
+@patch
+def _shown(self:SessionManager, params:Any, view:ListView) -> List[str]: # Ids of the rows the page shows of `view`
+    "The page's rows, when they are this view's window (not for a live refresh, which shows where rows moved)."
+    if params.get("live") == "1" or self._was(params) != view: return []
+    ids = (params.get("shown") or params.get("first") or "").split(",")
+    return [i for i in ids[:MAX_ROWS] if i]
 
 @patch
 def toolbar_change(self:SessionManager,
@@ -406,8 +430,7 @@ def toolbar_change(self:SessionManager,
     "What of the toolbar an answer replaces, judged from the view the page says it shows (`was`)."
     switch = params.get("toolbar") == "1"  # sent by the controls that switch between the sessions and the trash
     # A client that does not say what it shows (not the page's script) gets the counts and chips, unless only the rows moved
-    if "was" not in params: return switch, not rows_only
-    shown = parse_view(ImmutableMultiDict(parse_qsl(params["was"])), self.sort_keys, self.visible_rows)
+    if (shown := self._was(params)) is None: return switch, not rows_only
     narrowing = lambda v: (v.q, v.steps, v.age, v.unlabelled, v.trash)
     return switch or shown.trash != view.trash, narrowing(shown) != narrowing(view)
 

@@ -69,7 +69,8 @@
 
   // --- requests ----------------------------------------------------------------------------------------
   // Every request from the manager carries the view the list shows and the focused row, unless it says
-  // otherwise; a move carries the ids of the window's first and last rows (the server reads from them).
+  // otherwise, and the ids of the rows shown: a move reads from the first or last of them, an action from the
+  // first one left (by key, where a read by position deep in a long list would walk every row before it).
   // Keys that act on what the list shows wait for the answers on their way, then act on what those show
   var pending = 0, waiting = [], inFlight = new WeakSet();
   function whenIdle(action) { if (pending) waiting.push(action); else action(); }
@@ -96,6 +97,7 @@
     if (!has(p, "cursor") && cur) p.cursor = String(indexOf(cur));
     var rs = rows();
     if (rs.length && !has(p, "first")) { p.first = rs[0].dataset.sessionId; p.last = rs[rs.length - 1].dataset.sessionId; }
+    if (rs.length && !has(p, "shown")) p.shown = rs.map(function (r) { return r.dataset.sessionId; }).join(",");
     if (!has(p, "request_id") && e.detail.verb !== "get" && !mentions(elt, "request_id")) p.request_id = requestId();
     var s = sessionOf(elt);
     if (s && !has(p, "session_id") && !mentions(elt, "session_id") && elt.closest("tr[data-session-id], #wsm-session-detail")) p.session_id = s.id;
