@@ -4,6 +4,7 @@ Writers and starting services run in spawned processes (tests/writers.py), as th
 server would; the checks compare what the processes say they did with what the database holds.
 """
 import multiprocessing
+import sqlite3
 import threading
 import uuid
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ from cjm_fasthtml_workflow_session_management.models import SessionQuery
 from cjm_fasthtml_workflow_session_management.services.management import SessionManagementService
 from cjm_fasthtml_workflow_session_management.stores.postgres import PostgresWorkflowStateStore, to_psycopg
 
-from backends import PostgresBackend, with_search_path
+from backends import PostgresBackend, SqliteBackend, with_search_path
 from service_helpers import (
     FLOW, display_keys, kept_counts, make_service, real_counts, settle, stored, trash_rows, workflow_keys)
 from writers import mixed_writes, start_service, trash_churn
@@ -169,7 +170,8 @@ INDEXED_READS = {"first window": SessionQuery(), "by label": SessionQuery("label
 
 
 def test_postgres_reads_use_the_service_indexes(pg_conninfo):
-    "At 5,000 sessions (and 5,000 of another flow), analysed: no read scans the whole display table."
+    """At 5,000 sessions (and 50,000 of another flow, so that the table is larger than the flow), analysed: no read
+    scans the whole display table."""
     store = PostgresWorkflowStateStore(pg_conninfo, max_size=4)
     try:
         with psycopg.connect(pg_conninfo, autocommit=True) as conn:
@@ -177,6 +179,8 @@ def test_postgres_reads_use_the_service_indexes(pg_conninfo):
                          "SELECT f, 's' || i, 'Run ' || i || ' of ' || f, (ARRAY['upload', 'review', NULL])[1 + mod(i, 3)], "
                          "jsonb_build_object('i', i), now() - i * interval '1 minute' "
                          "FROM generate_series(1, 5000) AS i, unnest(ARRAY[%s, 'other']) AS f", (FLOW,))
+            conn.execute("INSERT INTO workflow_state (flow_id, session_id, label, state) "
+                         "SELECT 'other', 'x' || i, 'Other ' || i, '{}' FROM generate_series(1, 45000) AS i")
         svc = SessionManagementService(store, FLOW)
         settle(svc)
         with psycopg.connect(pg_conninfo, autocommit=True) as conn: conn.execute("ANALYZE")
@@ -189,3 +193,22 @@ def test_postgres_reads_use_the_service_indexes(pg_conninfo):
                     scans[name] = f"{sql}\n{text}"
         assert scans == {}
     finally: store.close()
+
+
+def test_sqlite_searches_read_their_text_from_indexes(tmp_path):
+    """A search in the default order tests each row's text in the Updated index, which holds it (no row is read for it), and its
+    count checks each match's flow in `sm2_seq_flow`; a count narrowed by a step reads the rows it must."""
+    backend = SqliteBackend(tmp_path / "state.db")
+    backend.seed([{"id": f"s{i}", "label": f"Run {i}", "step": "review" if i % 2 else "upload"} for i in range(300)])
+    svc = SessionManagementService(backend.store, FLOW)
+    settle(svc)
+    conn = sqlite3.connect(tmp_path / "state.db")
+
+    def plans(query):
+        return ["\n".join(r[-1] for r in conn.execute("EXPLAIN QUERY PLAN " + sql, params)) for sql, params in statements_of(svc, query)]
+
+    searched = plans(SessionQuery(search="run 1"))
+    assert any("COVERING INDEX sm2_seq_flow" in p for p in searched), searched
+    assert any("USING INDEX sm2_sort_updated_at" in p for p in searched), searched
+    assert "search" in [r[2] for r in conn.execute("PRAGMA index_info(sm2_sort_updated_at)")]
+    assert not any("sm2_seq_flow" in p for p in plans(SessionQuery(search="run 1", steps=("review",))))

@@ -107,9 +107,10 @@ def count(self:SessionReader,
         return (int(row["n"]) if row else 0), False
     term = search_term(query)
     if len(term) >= MIN_INDEXED_TERM:  # the search index yields matches one by one: counting stops at the cap
-        source, match, match_params = self.backend.search_count(term)
-        sql, params = where(self.backend, self.flow, SessionQuery(steps=query.steps, updated_since=query.updated_since,
-                            updated_before=query.updated_before, unlabelled=query.unlabelled), "match")
+        narrowing = SessionQuery(steps=query.steps, updated_since=query.updated_since, updated_before=query.updated_before,
+                                 unlabelled=query.unlabelled)
+        source, match, match_params = self.backend.search_count(term, narrowing != SessionQuery())
+        sql, params = where(self.backend, self.flow, narrowing, "match")
         sql, params = f"{match} AND {sql}", match_params + params
     else: source, (sql, params) = "sm2_display", where(self.backend, self.flow, query, "scan")
     cap = cap if term else None

@@ -572,7 +572,7 @@ def search_match(self:PostgresBackend, term:str) -> tuple: # (predicate the trig
     return "search LIKE ? ESCAPE '\\'", [like_pattern(term)]
 
 @patch
-def search_count(self:PostgresBackend, term:str) -> tuple: # (FROM clause, predicate, parameters) for counting matches
+def search_count(self:PostgresBackend, term:str, narrowed:bool=False) -> tuple: # (FROM clause, predicate, parameters) for counting matches
     return "sm2_display", "search LIKE ? ESCAPE '\\'", [like_pattern(term)]
 
 @patch
