@@ -13,7 +13,7 @@ import re
 from datetime import datetime, timezone
 import struct
 import unicodedata
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional, Sequence, Tuple
 
 # %% ../nbs/utils.ipynb #7f94c5b7
 PLACEHOLDER = "—"
@@ -135,18 +135,23 @@ def value_sort_key(value:Any # A value read from a session's state
     return None
 
 # %% ../nbs/utils.ipynb #c4be9492
+def _folded_with_origin(text:str) -> Tuple[str, Sequence[int]]: # The folded text, and where each of its characters came from
+    if text.isascii(): return fold_text(text), range(len(text))  # ASCII folds character by character, one to one
+    folded, origin = [], []
+    for i, ch in enumerate(text):
+        part = fold_text(ch)
+        folded.append(part)
+        origin += [i] * len(part)
+    return "".join(folded), origin
+
 def match_spans(text:str, # Text as shown
     query:str # Search text as typed
     ) -> List[Tuple[int, int]]: # (start, end) of each match in `text`, in order, not overlapping
     "Where `query` occurs in `text`, compared case- and accent-insensitively."
     needle = fold_text(query)
     if not needle.strip() or not text: return []
-    folded, origin = [], []
-    for i, ch in enumerate(text):
-        part = fold_text(ch)
-        folded.append(part)
-        origin += [i] * len(part)
-    hay, spans, at = "".join(folded), [], 0
+    hay, origin = _folded_with_origin(text)
+    spans, at = [], 0
     while (at := hay.find(needle, at)) >= 0:
         spans.append((origin[at], origin[at + len(needle) - 1] + 1))
         at += len(needle)

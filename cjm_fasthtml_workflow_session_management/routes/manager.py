@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['log', 'Ids', 'ACTIVE_SESSION_KEY', 'COLLECTION_ROUTES', 'COLUMN_SORTS', 'NOTICE_KEY', 'NOTICE_BYTES', 'MOVES',
            'build_urls', 'AwaitablePage', 'fit_notice', 'put_notice', 'take_notice', 'Window', 'SessionManager',
-           'session_of', 'last_page_start', 'oob']
+           'session_of', 'last_page_start', 'oob', 'toolbar_change']
 
 # %% ../../nbs/routes/manager.ipynb #94e9780e
 import json, logging
@@ -403,10 +403,10 @@ def respond(self:SessionManager,
     rows_only:bool=False, # Only the rows moved (a move, a sort, a page size, a click on a row)
 ) -> Any: # The out-of-band answer
     "Read the view around the page's cursor and answer with what changed."
-    view = view or self.view_of(params)
-    win = self.read(view, _cursor_param(params), focus, move, params.get("first"), params.get("last"), self._shown(params, view))
+    view, was = view or self.view_of(params), self._was(params)
+    win = self.read(view, _cursor_param(params), focus, move, params.get("first"), params.get("last"), _shown(params, view, was))
     if params.get("live") == "1" and alert is None: return self.live_answer(req, win, params)
-    toolbar, narrowed = self.toolbar_change(params, view, rows_only)
+    toolbar, narrowed = toolbar_change(params, view, was, rows_only)
     full = alert is not None or narrowed or search or new_button or "view" not in params
     return self.answer(req, win, alert, toolbar=toolbar, search=search, new_button=new_button, body_only=not full)
 
@@ -414,23 +414,22 @@ def respond(self:SessionManager,
 def _was(self:SessionManager, params:Any) -> Optional[ListView]: # The view the page says it shows, if it says
     return parse_view(ImmutableMultiDict(parse_qsl(params["was"])), self.sort_keys, self.visible_rows) if "was" in params else None
 
-@patch
-def _shown(self:SessionManager, params:Any, view:ListView) -> List[str]: # Ids of the rows the page shows of `view`
+def _shown(params:Any, view:ListView, was:Optional[ListView]) -> List[str]: # Ids of the rows the page shows of `view`
     "The page's rows, when they are this view's window (not for a live refresh, which shows where rows moved)."
-    if params.get("live") == "1" or self._was(params) != view: return []
+    if params.get("live") == "1" or was != view: return []
     ids = (params.get("shown") or params.get("first") or "").split(",")
     return [i for i in ids[:MAX_ROWS] if i]
 
-@patch
-def toolbar_change(self:SessionManager,
+def toolbar_change(
     params:Any, # The request's parameters
     view:ListView, # The view the answer shows
+    shown:Optional[ListView], # The view the page says it shows (`was`), if it says
     rows_only:bool, # Only the rows moved
 ) -> Tuple[bool, bool]: # (replace the whole toolbar, replace its counts, filters and chips)
     "What of the toolbar an answer replaces, judged from the view the page says it shows (`was`)."
     switch = params.get("toolbar") == "1"  # sent by the controls that switch between the sessions and the trash
     # A client that does not say what it shows (not the page's script) gets the counts and chips, unless only the rows moved
-    if (shown := self._was(params)) is None: return switch, not rows_only
+    if shown is None: return switch, not rows_only
     narrowing = lambda v: (v.q, v.steps, v.age, v.unlabelled, v.trash)
     return switch or shown.trash != view.trash, narrowing(shown) != narrowing(view)
 
