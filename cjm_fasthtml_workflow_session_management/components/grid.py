@@ -9,11 +9,11 @@ __all__ = ['GRID_ICONS', 'GRID_STYLE', 'ROWS_CHOICES', 'render_header_row', 'ren
 # %% ../../nbs/components/grid.ipynb #0d3c25d0
 from typing import Any, Callable, Optional, Sequence, Tuple
 
-from fasthtml.common import Button, Div, Input, Label, Nav, Option, Select, Span, Table, Tbody, Td, Th, Thead, Tr
+from fasthtml.common import Button, Div, Input, Label, Nav, Option, Select, Span, Table, Tbody, Th, Thead, Tr
 from cjm_fasthtml_virtual_collection.core.models import CellRenderContext, ColumnDef
 
 from ..html_ids import SessionManagerHtmlIds as Ids
-from .helpers import join_cls
+from .helpers import join_cls, lean
 
 # %% ../../nbs/components/grid.ipynb #5b01b479
 GRID_ICONS = {"[aria-sort=none]>button": "arrow-up-down", "[aria-sort=ascending]>button": "arrow-up",
@@ -61,13 +61,13 @@ def render_rows(
     rows = []
     for i, item in enumerate(items):
         index = start + i
-        cells = [Td(Input(type="checkbox", aria_labelledby=f"wsm-l{i}"))] if selectable else []
+        cells = [lean.Td(lean.Input(type="checkbox", aria_labelledby=f"wsm-l{i}"))] if selectable else []
         for col in columns:
             content = render_cell(item, CellRenderContext(index, col, total, index == cursor))
-            cells.append(Th(content, scope="row", id=f"wsm-l{i}", cls=col.cell_cls or None) if col.key == head
-                         else Td(content, cls=col.cell_cls or None))
-        rows.append(Tr(*cells, data_session_id=row_id(item), aria_rowindex=str(index + 2),
-                       aria_current="true" if index == cursor else None))
+            cells.append(lean.Th(content, scope="row", id=f"wsm-l{i}", cls=col.cell_cls or None) if col.key == head
+                         else lean.Td(content, cls=col.cell_cls or None))
+        rows.append(lean.Tr(*cells, data_session_id=row_id(item), aria_rowindex=str(index + 2),
+                            aria_current="true" if index == cursor else None))
     return Tbody(*rows)
 
 # %% ../../nbs/components/grid.ipynb #8ef1e064

@@ -18,7 +18,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 from urllib.parse import quote
 
 from fasthtml.common import (
-    A, Button, Details, Dialog, Div, Fieldset, Form, H3, Hidden, Input, Kbd, Label, Legend, Li, Mark, P, Script, Span, Summary, Table, Tbody, Td, Tr, Ul)
+    Button, Details, Dialog, Div, Fieldset, Form, H3, Hidden, Input, Kbd, Label, Legend, Li, P, Script, Span, Summary, Table, Tbody, Td, Tr, Ul)
 from cjm_fasthtml_daisyui.components.actions.button import btn, btn_colors, btn_sizes, btn_styles
 from cjm_fasthtml_daisyui.components.actions.modal import modal, modal_box, modal_action
 from cjm_fasthtml_virtual_collection.core.models import (
@@ -32,7 +32,7 @@ from ..models import (
     AGES, ColumnSpec, EnrichedSessionSummary, MAX_SEARCH_LENGTH, SessionManagementUrls)
 from ..utils import PLACEHOLDER, format_bytes, match_spans
 from cjm_fasthtml_workflow_session_management.components.helpers import (
-    DEBUG_SESSION_RENDER, icon_rules, join_cls, render_active_session_badge, render_delete_modal, render_empty_state, render_icon,
+    DEBUG_SESSION_RENDER, icon_rules, join_cls, lean, render_active_session_badge, render_delete_modal, render_empty_state, render_icon,
     time_cell)
 from .grid import GRID_ICONS, GRID_STYLE, narrow_cls, render_grid, render_pager, render_rows_menu
 from .trash_list import TRASH_COLUMNS, TRASH_ICONS
@@ -81,9 +81,9 @@ def highlight(
     if not spans: return text
     parts, at = [], 0
     for a, b in spans:
-        parts += [text[at:a], Mark(text[a:b], cls="bg-warning/40 text-inherit rounded-sm")]
+        parts += [text[at:a], lean.Mark(text[a:b], cls="bg-warning/40 text-inherit rounded-sm")]
         at = b
-    return Span(*[p for p in parts if p], text[at:] or None)
+    return lean.Span(*[p for p in parts if p], text[at:] or None)
 
 def step_text(
     step:Optional[str], # Step id
@@ -103,16 +103,16 @@ ICON_BTN = join_cls(btn, btn_styles.ghost, btn_sizes.xs, "btn-square")  # An ico
 def _label_cell(item:EnrichedSessionSummary, detail_url:str, active:bool, search:str) -> Any: # Label, link, badge
     text = highlight(item.resolved_label, search)  # the client script shows a cut-off label in full on hover
     cls = None if item.has_stored_label else "italic"  # an automatic label looks it
-    link = A(text, href=f"{detail_url}?session_id={quote(item.session_id, safe='')}", cls=cls) if detail_url else Span(text, cls=cls)
-    return Div(link, render_active_session_badge(badge_id=Ids.ACTIVE_SESSION_BADGE)) if active else link
+    link = lean.A(text, href=f"{detail_url}?session_id={quote(item.session_id, safe='')}", cls=cls) if detail_url else lean.Span(text, cls=cls)
+    return lean.Div(link, render_active_session_badge(badge_id=Ids.ACTIVE_SESSION_BADGE)) if active else link
 
 ROW_ICONS = {"[data-a=rename]": "pencil", "[data-a=delete]": "trash-2", "[data-a=menu]": "ellipsis"}  # Drawn by the client script
 
 def _actions(item:EnrichedSessionSummary) -> Any: # The row's action buttons (the icon-only ones get their icons from `ROW_ICONS`)
     label = item.resolved_label
-    return Div(Button("Resume", aria_label=f"Resume “{label}”", data_a="resume"), Button(aria_label=f"Rename “{label}”", data_a="rename"),
-               Button(aria_label=f"Delete “{label}”", data_a="delete"),
-               Button(aria_label=f"Actions for “{label}”", data_a="menu"))  # the client script marks it aria-haspopup
+    return lean.Div(lean.Button("Resume", aria_label=f"Resume “{label}”", data_a="resume"),
+                    lean.Button(aria_label=f"Rename “{label}”", data_a="rename"), lean.Button(aria_label=f"Delete “{label}”", data_a="delete"),
+                    lean.Button(aria_label=f"Actions for “{label}”", data_a="menu"))  # the client script marks it aria-haspopup
 
 # %% ../../nbs/components/session_list.ipynb #989ae21f
 def create_session_cell_renderer(
