@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['log', 'HOST_SORT_SLOT', 'DISPLAY_COLUMNS', 'READ_REFRESH', 'BUILD_BATCH', 'takes_summary', 'call_host', 'sort_slot',
-           'DisplayRecipe', 'recipe_record', 'parse_state', 'summary_of', 'refresh_stale', 'DisplayBuilder']
+           'DisplayRecipe', 'recipe_record', 'parse_state', 'summary_of', 'stored_recipe', 'refresh_stale',
+           'DisplayBuilder']
 
 # %% ../../nbs/services/display.ipynb #a2e55167
 import hashlib
@@ -156,7 +157,7 @@ def summary_of(flow:str, row:Any) -> SessionSummary: # A workflow_state row (as 
     return SessionSummary(flow_id=flow, session_id=row["sid"], label=row["label"] or None, current_step=row["current_step"],
                           created_at=row["created_at"], updated_at=row["updated_at"], state_size_bytes=row["size"] or 0)
 
-def _recipe_text(backend:Any, conn:Any, flow:str, lock:str="") -> Optional[str]: # The flow's stored recipe record
+def stored_recipe(backend:Any, conn:Any, flow:str, lock:str="") -> Optional[str]: # The flow's recipe record as stored (None: no row)
     row = conn.execute(f"SELECT recipe FROM sm2_flows WHERE flow = ? {lock}", (flow,)).fetchone()
     return row["recipe"] if row else None
 
@@ -174,13 +175,13 @@ def refresh_stale(
     limit:int # Most rows to refresh
 ) -> int: # Rows refreshed (fewer than `limit` means none are left)
     "Recompute the display rows of a flow's stale sessions."
-    built = _recipe_text(backend, conn, flow)
+    built = stored_recipe(backend, conn, flow)
     rows = conn.execute(_STALE.format(columns=backend.source_columns, join=backend.source_join), (flow, limit)).fetchall()
     if not rows: return 0
     values = [(*recipe.derive(summary_of(flow, r), parse_state(r["state"])), r["seq"], r["version"]) for r in rows]
     with backend.transaction(conn, write=True):
         # Rows derived before the recipe changed are left stale: the rebuild that change asked for redoes them
-        if _recipe_text(backend, conn, flow, backend.for_share) != built: return len(rows)
+        if stored_recipe(backend, conn, flow, backend.for_share) != built: return len(rows)
         # Only rows no other writer holds: a delete locking them in another order must not deadlock with this
         held = conn.execute(f"SELECT seq FROM sm2_display WHERE seq IN ({', '.join('?' * len(rows))}) ORDER BY seq {backend.skip_locked}",
                             [r["seq"] for r in rows]).fetchall()

@@ -23,7 +23,7 @@ from ..utils import normalize_label
 
 from ..stores.sqlite import SQLiteBackend
 from .display import (
-    BUILD_BATCH, READ_REFRESH, DisplayBuilder, DisplayRecipe, recipe_record, refresh_stale, sort_slot)
+    BUILD_BATCH, READ_REFRESH, DisplayBuilder, DisplayRecipe, recipe_record, refresh_stale, sort_slot, stored_recipe)
 from .reader import (
     BUILT_IN_SORTS, SessionReader, sort_index_ddl, sort_terms, where)
 from . import trash, transfer
@@ -162,9 +162,9 @@ def _sync_recipe(self:SessionManagementService) -> None:
     "Mark the flow's display rows for a rebuild when the recipe gives something they were not built with."
     with self.backend.connection() as conn:
         steps = [r["step"] for r in conn.execute("SELECT step FROM sm2_steps WHERE flow = ? AND sessions > 0", (self._flow_id,))]
-        row = conn.execute("SELECT recipe FROM sm2_flows WHERE flow = ?", (self._flow_id,)).fetchone()
-        built = recipe_record(row["recipe"] if row else None)
-        if row is not None and self.recipe.built_by(built, steps): return
+        text = stored_recipe(self.backend, conn, self._flow_id)
+        built = recipe_record(text)
+        if text is not None and self.recipe.built_by(built, steps): return
         with self.backend.transaction(conn, write=True): self._mark_stale(conn, self.recipe.fingerprint(steps), built)
 
 @patch
@@ -185,8 +185,7 @@ def rebuild_display(self:SessionManagementService) -> None:
     "enricher or step titles), in the background."
     with self.backend.connection() as conn:
         with self.backend.transaction(conn, write=True):
-            row = conn.execute("SELECT recipe FROM sm2_flows WHERE flow = ?", (self._flow_id,)).fetchone()
-            built = recipe_record(row["recipe"] if row else None)
+            built = recipe_record(stored_recipe(self.backend, conn, self._flow_id))
             self._mark_stale(conn, built, built)
     self._fresh()
 
