@@ -175,9 +175,9 @@ def refresh_stale(
     limit:int # Most rows to refresh
 ) -> int: # Rows refreshed (fewer than `limit` means none are left)
     "Recompute the display rows of a flow's stale sessions."
-    built = stored_recipe(backend, conn, flow)
     rows = conn.execute(_STALE.format(columns=backend.source_columns, join=backend.source_join), (flow, limit)).fetchall()
     if not rows: return 0
+    built = stored_recipe(backend, conn, flow)  # read before deriving: a recipe change from here on voids this batch
     values = [(*recipe.derive(summary_of(flow, r), parse_state(r["state"])), r["seq"], r["version"]) for r in rows]
     with backend.transaction(conn, write=True):
         # Rows derived before the recipe changed are left stale: the rebuild that change asked for redoes them
