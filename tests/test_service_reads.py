@@ -113,6 +113,39 @@ def test_search_counts_stop_at_1000(backend):
         assert r.count(SessionQuery()) == (1100, False)  # no search: the count table, never capped
 
 
+def counted(svc, query: SessionQuery) -> tuple:
+    "(the count, whether counting it ran a count statement)."
+    statements = []
+    svc.statement_hook = statements.append
+    with svc.reader() as r: n = r.count(query)
+    svc.statement_hook = None
+    return n, any("count(*)" in s for s in statements)
+
+
+def test_a_search_count_is_kept_until_anyone_changes_the_flow(backend):
+    "Counting a search again runs no count; every kind of write, by any writer, is counted afresh and exactly."
+    backend.seed([{"id": f"m{i:02d}", "label": f"Match {i}", "step": "review"} for i in range(30)] + [{"id": "z", "label": "Zebra"}])
+    svc, other_process = make_service(backend), make_service(backend)
+    settle(svc)
+    match, in_review = SessionQuery(search="match"), SessionQuery(search="match", steps=("review",))
+    assert counted(svc, match) == ((30, False), True)
+    assert counted(svc, match) == ((30, False), False)
+    assert counted(svc, SessionQuery(search=" MATCH ")) == ((30, False), False)  # the same search, folded
+    assert counted(svc, in_review) == ((30, False), True)  # a filter is a different count
+    writes = [(lambda: svc.rename_session("z", "Match zebra"), 31),
+              (lambda: backend.store.set_session_label(FLOW, "m00", "Plain"), 30),
+              (lambda: raw_set(backend, "m01", "label", "Other"), 29),
+              (lambda: other_process.delete_session("m02"), 28),
+              (lambda: svc.restore_sessions(["m02"]), 29),
+              (lambda: raw_insert(backend, "m99", label="Match 99"), 30),
+              (lambda: backend.store.delete_session(FLOW, "m99"), 29)]
+    for write, expected in writes:
+        write()
+        assert counted(svc, match) == ((expected, False), True)
+        assert counted(svc, match) == ((expected, False), False)
+    assert counted(svc, in_review)[0] == (28, False)  # m00 and m01 renamed away; z and m99 had no step
+
+
 # --------------------------------------------------------------------------------------------------
 # Sort
 # --------------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from ..stores.sqlite import SQLiteBackend
 from .display import (
     BUILD_BATCH, READ_REFRESH, DisplayBuilder, DisplayRecipe, recipe_record, refresh_stale, sort_slot, stored_recipe)
 from .reader import (
-    BUILT_IN_SORTS, SessionReader, sort_index_ddl, sort_terms, where)
+    BUILT_IN_SORTS, CountMemo, SessionReader, sort_index_ddl, sort_terms, where)
 from . import trash, transfer
 
 # %% ../../nbs/services/management.ipynb #6b4e11a7
@@ -91,6 +91,7 @@ class SessionManagementService:
         self.backend = backend_for(state_store, busy_timeout)
         self._builder: Optional[DisplayBuilder] = None
         self._builder_lock = threading.Lock()
+        self._counts = CountMemo()  # Counts of searches and filters, until the flow's data changes
         if DEBUG_SESSION_SERVICE: log.setLevel(logging.DEBUG)
         self.backend.prepare([sort_index_ddl(*ix) for ix in self._sort_indexes(BUILT_IN_SORTS)])
         self._sync_recipe()
@@ -218,7 +219,7 @@ def reader(self:SessionManagementService) -> Iterator[SessionReader]:
     "A `SessionReader` over one connection and one snapshot, for several reads that belong together."
     with self.backend.connection() as conn:
         self._fresh(conn)
-        with self.backend.transaction(conn): yield SessionReader(self.backend, conn, self._flow_id, self.sorts)
+        with self.backend.transaction(conn): yield SessionReader(self.backend, conn, self._flow_id, self.sorts, self._counts)
 
 @patch
 def read_page(self:SessionManagementService,

@@ -4,10 +4,11 @@
 
 # %% auto #0
 __all__ = ['BUILT_IN_SORTS', 'SORT_KEYS', 'SEARCH_COUNT_CAP', 'MIN_INDEXED_TERM', 'ROW_COLUMNS', 'sort_terms', 'order_by',
-           'sort_index_ddl', 'search_term', 'where', 'to_item', 'SessionReader']
+           'sort_index_ddl', 'search_term', 'where', 'to_item', 'SessionReader', 'CountMemo']
 
 # %% ../../nbs/services/reader.ipynb #473d0389
 import json
+import threading
 
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -81,8 +82,9 @@ class SessionReader:
         backend:Any, # The database's backend
         conn:Any, # Open connection, inside a read transaction, owned by the caller
         flow:str, # Flow id
-        sorts:Dict[str, Tuple[str, bool]] # Sort key -> (expression, nullable): the built-in ones and the host's
-    ): self.backend, self.conn, self.flow, self.sorts = backend, conn, flow, sorts
+        sorts:Dict[str, Tuple[str, bool]], # Sort key -> (expression, nullable): the built-in ones and the host's
+        memo:Optional["CountMemo"]=None # Where narrowed counts are kept between reads (None: count every time)
+    ): self.backend, self.conn, self.flow, self.sorts, self.memo = backend, conn, flow, sorts, memo
 
     def _one(self, sql:str, params:Sequence=()) -> Any: return self.conn.execute(sql, tuple(params)).fetchone()
 
@@ -90,6 +92,20 @@ class SessionReader:
         if query.order_by not in self.sorts: raise ValueError(f"Invalid order_by: {query.order_by!r}; expected one of {tuple(self.sorts)}")
         expr, nullable = self.sorts[query.order_by]
         return sort_terms(expr, nullable, query.descending)
+
+# %% ../../nbs/services/reader.ipynb #3c1e7a90
+class CountMemo:
+    "Counts of narrowed queries at one state of a flow's data: a new stamp starts afresh."
+    def __init__(self, size:int=256): # Most counts kept
+        self.size, self.stamp, self.counts, self.lock = size, None, {}, threading.Lock()
+
+    def get(self, stamp:tuple, key:tuple) -> Optional[Tuple[int, bool]]: # The count kept for `key` at `stamp`, if any
+        with self.lock: return self.counts.get(key) if stamp == self.stamp else None
+
+    def put(self, stamp:tuple, key:tuple, counted:Tuple[int, bool]) -> None: # Keep a count read at `stamp`
+        with self.lock:
+            if stamp != self.stamp or len(self.counts) >= self.size: self.stamp, self.counts = stamp, {}
+            self.counts[key] = counted
 
 # %% ../../nbs/services/reader.ipynb #ecfa25d3
 @patch
@@ -105,6 +121,22 @@ def count(self:SessionReader,
             row = self._one(f"SELECT coalesce(sum(sessions), 0) AS n FROM sm2_steps WHERE flow = ? AND step IN "
                             f"({', '.join('?' * len(query.steps))})", (self.flow, *query.steps))
         return (int(row["n"]) if row else 0), False
+    key, stamp = (search_term(query), query.steps, query.updated_since, query.updated_before, query.unlabelled, cap), None
+    if self.memo is not None and (stamp := self._stamp()) and (kept := self.memo.get(stamp, key)): return kept
+    counted = self._narrowed_count(query, cap)
+    if stamp: self.memo.put(stamp, key, counted)
+    return counted
+
+@patch
+def _stamp(self:SessionReader) -> Optional[tuple]: # (change number, stored recipe), None while display rows are stale
+    # ordered by seq, so that SQLite reads the partial index of stale rows rather than walking a sort index
+    row = self._one("SELECT changes, recipe, (SELECT seq FROM sm2_display WHERE flow = ? AND stale = 1 ORDER BY seq LIMIT 1) "
+                    "AS stale FROM sm2_flows WHERE flow = ?", (self.flow, self.flow))
+    return None if row is None or row["stale"] is not None else (int(row["changes"]), row["recipe"])
+
+@patch
+def _narrowed_count(self:SessionReader, query:SessionQuery, cap:Optional[int]) -> Tuple[int, bool]:
+    "Count the matches of a search or a time or label filter."
     term = search_term(query)
     if len(term) >= MIN_INDEXED_TERM:  # the search index yields matches one by one: counting stops at the cap
         narrowing = SessionQuery(steps=query.steps, updated_since=query.updated_since, updated_before=query.updated_before,
