@@ -21,7 +21,7 @@ import seeding  # noqa: E402
 from cjm_fasthtml_workflow_session_management.models import SessionQuery  # noqa: E402
 from cjm_fasthtml_workflow_session_management.services import management  # noqa: E402
 from cjm_fasthtml_workflow_session_management.services.display import DisplayRecipe, sort_slot  # noqa: E402
-from cjm_fasthtml_workflow_session_management.services.reader import BUILT_IN_SORTS  # noqa: E402
+from cjm_fasthtml_workflow_session_management.services.reader import BUILT_IN_SORTS, CountMemo  # noqa: E402
 from cjm_fasthtml_workflow_session_management.stores import postgres  # noqa: E402
 
 RECORDED = []  # (sql, params) of the statements run while recording
@@ -42,6 +42,7 @@ def quiet_service(conninfo: str):
     svc.state_store, svc._flow_id, svc.max_label_length, svc.trash_days = store, seeding.FLOW, 200, 30
     svc.recipe = DisplayRecipe(seeding.generate_label, seeding.enrich, seeding.STEP_TITLES.get, tuple(seeding.STEPS))
     svc.sorts, svc.backend, svc._builder, svc._builder_lock = dict(BUILT_IN_SORTS), management.backend_for(store), None, threading.Lock()
+    svc._counts = CountMemo()
     for field, path in (("duration", seeding.STATE_PATH), ("segments", None)):
         key = sort_slot(field, path)
         svc.sorts[key], svc.recipe.host_sorts[field] = (svc.backend.json_text("sort_keys", key), True), path

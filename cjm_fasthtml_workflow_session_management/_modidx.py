@@ -439,6 +439,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                                                                         'cjm_fasthtml_workflow_session_management/services/display.py'),
                                                                            'cjm_fasthtml_workflow_session_management.services.display.refresh_stale': ( 'services/display.html#refresh_stale',
                                                                                                                                                         'cjm_fasthtml_workflow_session_management/services/display.py'),
+                                                                           'cjm_fasthtml_workflow_session_management.services.display.search_text': ( 'services/display.html#search_text',
+                                                                                                                                                      'cjm_fasthtml_workflow_session_management/services/display.py'),
                                                                            'cjm_fasthtml_workflow_session_management.services.display.sort_slot': ( 'services/display.html#sort_slot',
                                                                                                                                                     'cjm_fasthtml_workflow_session_management/services/display.py'),
                                                                            'cjm_fasthtml_workflow_session_management.services.display.stored_recipe': ( 'services/display.html#stored_recipe',

@@ -4,6 +4,7 @@ The display table holds, per session, the text the list shows: the resolved labe
 label generator, else the default), the step title and the host columns. These tests search and sort that
 text, write through the store and plain SQL behind the service's back, and check that the next read sees it.
 """
+import random
 import time
 
 import pytest
@@ -111,6 +112,22 @@ def test_search_counts_stop_at_1000(backend):
     with svc.reader() as r:
         assert r.count(SessionQuery(search="run"), cap=None) == (1100, False)
         assert r.count(SessionQuery()) == (1100, False)  # no search: the count table, never capped
+
+
+def test_a_huge_shown_text_saves_lists_and_is_searchable_by_its_start(backend):
+    "Search reads the start of each shown value; a label or host value of any size still saves, lists and sorts."
+    rng = random.Random(7)
+    noise = "".join(chr(rng.randrange(0x4E00, 0x9FFF)) for _ in range(5000))  # 15 KB that hardly compresses
+    svc = transcript_service(backend)
+    file_key = svc.add_host_sort("file")
+    a = svc.create_session()
+    backend.store.set_session_label(FLOW, a, "Needle " + noise)  # the store takes a label of any length
+    backend.store.update_state(FLOW, a, {"file": noise + " haystack.wav"})
+    raw_insert(backend, "raw-huge", label="Raw " + noise)  # a first display row from the trigger
+    assert found(svc, "needle") == {a} and found(svc, "raw " + noise[:50]) == {"raw-huge"}
+    assert found(svc, "haystack") == set()  # past the searchable start of its value
+    assert svc.get_session(a).resolved_label == "Needle " + noise
+    assert order(svc, "label") == [a, "raw-huge"] and order(svc, file_key) == [a, "raw-huge"]
 
 
 def counted(svc, query: SessionQuery) -> tuple:

@@ -179,10 +179,14 @@ def _window(self:SessionReader,
         op = ("<" if desc else ">") + ("=" if inclusive else "")
         sql += f" AND ({', '.join(terms)}) {op} ({', '.join('?' * len(terms))})"
         params += list(after)
-    # The search index finds few matches at once; sorting just those beats walking the sort index past the rest
-    source = f"(SELECT * FROM sm2_display WHERE {sql}) SELECT * FROM m" if plan == "match" else f"SELECT * FROM sm2_display WHERE {sql}"
-    stmt = f"WITH m AS MATERIALIZED {source}" if plan == "match" else source
-    return self.conn.execute(f"{stmt} ORDER BY {order_by(terms, desc)} LIMIT ? OFFSET ?", (*params, limit, offset)).fetchall()
+    order = order_by(terms, desc)
+    if plan == "match":  # the search index finds few matches at once; sorting just those beats walking the sort index
+        stmt = f"WITH m AS MATERIALIZED (SELECT * FROM sm2_display WHERE {sql}) SELECT * FROM m ORDER BY {order} LIMIT ? OFFSET ?"
+    elif plan == "scan":  # the walk tests the text the default order's index holds, and reads only the rows that pass
+        stmt = (f"SELECT * FROM sm2_display WHERE seq IN (SELECT seq FROM sm2_display WHERE {sql} ORDER BY {order} "
+                f"LIMIT ? OFFSET ?) ORDER BY {order}")
+    else: stmt = f"SELECT * FROM sm2_display WHERE {sql} ORDER BY {order} LIMIT ? OFFSET ?"
+    return self.conn.execute(stmt, (*params, limit, offset)).fetchall()
 
 # %% ../../nbs/services/reader.ipynb #ac3da361
 @patch

@@ -304,6 +304,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import PoolTimeout
 
 from .errors import SessionStoreSchemaError, StoreUnavailableError
+from ..utils import SORT_KEY_CHARS
 
 log = logging.getLogger(__name__)
 SETUP_LOCK_KEY = 0x636A6D5F736D3032  # Advisory-lock key ("cjm_sm02") serialising the service's one-time set-up
@@ -343,6 +344,9 @@ _TABLES = [
          step_title text NOT NULL DEFAULT '', step_key text COLLATE "C", fields text NOT NULL DEFAULT '{}',
          sort_keys text NOT NULL DEFAULT '{}', search text NOT NULL DEFAULT '', UNIQUE (flow, sid))""",
     "CREATE INDEX IF NOT EXISTS sm2_stale ON sm2_display (flow, seq) WHERE stale = 1",
+    # The index of the default order (Updated), made before the service's own sort indexes so that this one is it: a
+    # search walks this order testing each row's text, and with the text in the index no row is read for that
+    "CREATE INDEX IF NOT EXISTS sm2_sort_updated_at ON sm2_display (flow, updated_at, seq) INCLUDE (search)",
     "CREATE INDEX IF NOT EXISTS sm2_search_trgm ON sm2_display USING gin (search gin_trgm_ops)",
     """CREATE TABLE IF NOT EXISTS sm2_trash (tid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, flow text NOT NULL,
          sid text NOT NULL, batch text NOT NULL, deleted_at text COLLATE "C" NOT NULL, current_step text, state jsonb,
@@ -358,11 +362,12 @@ _TABLES = [
 
 # %% ../../nbs/stores/postgres.ipynb #212d7d2e
 def _display_insert(rows:str) -> str: # SQL: display rows for the workflow_state rows of transition table `rows`
+    # a first sort key and search text, cut to fit index entries (500 characters are at most 2,000 bytes) until the row is derived
     label = f"coalesce(nullif(r.label, ''), 'Session ' || substr({_TS.format('r.created_at')}, 1, 16))"
     return (f"INSERT INTO sm2_display (flow, sid, labelled, step, created_at, updated_at, size, label, label_key, search) "
             f"SELECT r.flow_id, r.session_id, (coalesce(r.label, '') <> '')::int, coalesce(r.current_step, ''), "
-            f"{_TS.format('r.created_at')}, {_TS.format('r.updated_at')}, octet_length(r.state::text), {label}, lower({label}), "
-            f"lower({label} || E'\\n' || r.session_id) FROM {rows} r")
+            f"{_TS.format('r.created_at')}, {_TS.format('r.updated_at')}, octet_length(r.state::text), {label}, left(lower({label}), {SORT_KEY_CHARS}), "
+            f"left(lower({label} || E'\\n' || r.session_id), 500) FROM {rows} r")
 
 def _counts(parts:str) -> str: # SQL: adjust counts by the (flow_id, current_step, delta) rows of `parts`
     return f"""

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator, List, Optional, Sequence
 from fastcore.basics import patch
 
 from .errors import SessionStoreSchemaError, StoreUnavailableError
+from ..utils import SORT_KEY_CHARS
 
 # %% ../../nbs/stores/sqlite.ipynb #332a6be7
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def _copied(row:str) -> dict: # display column -> SQL expression over trigger ro
 
 def _provisional(row:str) -> dict: # display text before the host's callbacks ran (stored label, else a dated one)
     label = f"coalesce(nullif({row}.label, ''), 'Session ' || substr({row}.created_at, 1, 16))"
-    return {"label": label, "label_key": f"lower({label})", "search": f"lower({label} || char(10) || {_sid_of(row + '.flow_session_key')})"}
+    return {"label": label, "label_key": f"substr(lower({label}), 1, {SORT_KEY_CHARS})", "search": f"substr(lower({label} || char(10) || {_sid_of(row + '.flow_session_key')}), 1, 500)"}
 
 def _add_display(row:str) -> str: # SQL: insert the display row of `row`
     cols = {**_copied(row), **_provisional(row)}

@@ -91,6 +91,7 @@ def test_a_rename_in_another_tab_shows_in_place_keeping_focus(page, server):
     tab.page.keyboard.press("Enter")
     tab.settled()
     expect(m.rows.nth(3).locator("th")).to_have_text("Renamed in the other tab", timeout=LIVE)
+    expect(m.rows.nth(1)).to_be_focused()  # once the swap has settled, focus is back on the row it was on
     assert m.focused_label() == m.labels()[1]
 
 
