@@ -23,6 +23,7 @@ import shlex
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -53,6 +54,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--http-repeat", type=int, help="timed requests per HTTP read (default 100; --quick 10)")
     p.add_argument("--idle-pages", type=int, help="simulated idle pages, 0 for none (default 200; --quick 20)")
     p.add_argument("--idle-seconds", type=float, help="seconds the idle pages' CPU is measured (default 30; --quick 5)")
+    p.add_argument("--rounds", type=int, help="timing rounds per size, each size's best kept (default 2; --quick 1)")
     p.add_argument("--keep-pg", action="store_true", help="leave the PostgreSQL server and its databases running (to profile)")
     p.add_argument("--out", type=Path, default=Path(__file__).with_name("RESULTS.md"), help="report path")
     p.add_argument("--first-start-only", action="store_true",
@@ -66,6 +68,7 @@ def parse_args() -> argparse.Namespace:
     args.pg_sizes = sizes(args.pg_sizes) if args.pg_sizes is not None else list(QUICK_PG_SIZES if q else DEFAULT_PG_SIZES)
     args.repeat = args.repeat or (20 if q else 200)
     args.http_repeat = args.http_repeat or (10 if q else 100)
+    args.rounds = args.rounds or (1 if q else 2)
     args.idle_pages = args.idle_pages if args.idle_pages is not None else (20 if q else 200)
     args.idle_seconds = args.idle_seconds or (5 if q else 30)
     return args
@@ -89,11 +92,28 @@ def run_child(spec: dict) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def spec_for(db: str, n: int, all_sizes: list, args, target=None) -> dict:
+def spec_for(db: str, n: int, all_sizes: list, args, target=None, folder=None) -> dict:
     "What a child measures."
     heavy = n == BULK_N or (args.quick and n == max(all_sizes))
-    return {"db": db, "n": n, "target": target, "repeat": args.repeat, "write_repeat": max(5, args.repeat // 4),
-            "http_repeat": args.http_repeat, "http_write_repeat": max(5, args.http_repeat // 2), "bulk": heavy, "restart": heavy}
+    return {"db": db, "n": n, "target": target, "dir": folder and str(folder), "repeat": args.repeat,
+            "write_repeat": max(5, args.repeat // 4), "http_repeat": args.http_repeat,
+            "http_write_repeat": max(5, args.http_repeat // 2), "bulk": heavy, "restart": heavy}
+
+
+def measure_sizes(specs: list, rounds: int) -> list:
+    """Each size built and timed once, then timed again in later rounds (every size once per round, so that a slow
+    spell of the shared machine falls on one round of every size rather than on one size); each row keeps its best."""
+    results = [run_child(spec) for spec in specs]
+    for round_no in range(2, rounds + 1):
+        for result, spec in zip(results, specs):
+            if "failed" in result: continue
+            log.info("round %d: %s N=%s", round_no, spec["db"], f"{spec['n']:,}")
+            again = run_child(spec | {"kind": "retime"})
+            if "failed" in again: result["failed"] = again["failed"]; continue
+            for part in ("service", "http"):
+                result.setdefault(f"{part}_rounds", [dict(result[part])]).append(again[part])
+                result[part] = {k: min(r[k] for r in result[f"{part}_rounds"]) for k in result[part]}
+    return results
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------------------
@@ -152,9 +172,9 @@ def run_postgres(args, sizes: list, first: bool = True) -> tuple:
     "(results, server facts, first-start result) for the PostgreSQL sizes."
     server = start_postgres()
     try:
-        facts, results, started = pg_facts(server), [], None
+        facts, started = pg_facts(server), None
+        results = measure_sizes([spec_for("postgres", n, args.pg_sizes, args, size_database(server, n)) for n in sizes], args.rounds)
         for n in sizes:
-            results.append(run_child(spec_for("postgres", n, args.pg_sizes, args, size_database(server, n))))
             if not args.keep_pg: drop_database(server, n)
         if first and (n := first_start_n(args.pg_sizes, args)):
             started = run_child(first_start_spec("postgres", n, size_database(server, n, "first")))
@@ -184,7 +204,10 @@ def measure_all(args) -> dict:
     import idle
     t0 = time.monotonic()
     run = {"machine": machine(), "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
-    run["sqlite"] = [run_child(spec_for("sqlite", n, args.sizes, args)) for n in args.sizes]
+    with tempfile.TemporaryDirectory(prefix="sm-bench-") as tmp:  # each size's SQLite file, kept for its later rounds
+        folders = [Path(tmp, str(n)) for n in args.sizes]
+        for folder in folders: folder.mkdir()
+        run["sqlite"] = measure_sizes([spec_for("sqlite", n, args.sizes, args, folder=f) for n, f in zip(args.sizes, folders)], args.rounds)
     n = first_start_n(args.sizes, args)
     run["first_start"] = [run_child(first_start_spec("sqlite", n))] if n else []
     run["postgres"], run["pg"], started = run_postgres(args, args.pg_sizes) if args.pg_sizes else ([], None, None)

@@ -91,7 +91,7 @@ class BuildLog(logging.Handler):
 # --- the store, the service, the build ----------------------------------------------------------------------
 
 def open_store(spec: dict, tmp: Path):
-    "A fresh store on the spec's database (a SQLite file in `tmp`, or the PostgreSQL database bench.py made)."
+    "A store on the spec's database (a SQLite file in `tmp`, or the PostgreSQL database bench.py made)."
     if spec["db"] == "sqlite":
         from cjm_workflow_state.state_store import SQLiteWorkflowStateStore
         return SQLiteWorkflowStateStore(tmp / "bench.db")
@@ -402,26 +402,46 @@ def first_start(spec: dict) -> dict:
 def load() -> str: return Path("/proc/loadavg").read_text().split(" ", 3)[:3]  # 1, 5, 15 min load averages
 
 
+def timings(spec: dict, svc, h: "Http") -> dict:
+    "The timed rows of one size: service reads and writes, HTTP reads and writes."
+    n = spec["n"]
+    service = time_service_reads(svc, n, spec["repeat"]) | {f"w_{k}": v for k, v in time_service_writes(svc, n, spec["write_repeat"]).items()}
+    log.info("%s N=%s: timing HTTP", spec["db"], f"{n:,}")
+    http = time_http_reads(h, spec["http_repeat"]) | {f"w_{k}": v for k, v in time_http_writes(h, svc, spec["http_write_repeat"]).items()}
+    return {"service": service, "http": http}
+
+
+def retime(spec: dict) -> dict:
+    "The timed rows again, on the database an earlier child built (a restarted host: nothing to rebuild)."
+    out = {"db": spec["db"], "n": spec["n"], "load_before": load()}
+    store = open_store(spec, Path(spec["dir"] or "."))  # (a PostgreSQL store needs no folder)
+    svc = new_service(store)
+    for c in COLUMNS: svc.add_host_sort(c.field, c.sort_path)
+    out["stale_at_start"] = stale_rows(spec, store)
+    app, res = build_app(svc)
+    with TestClient(app, base_url=BASE_URL) as client: out |= timings(spec, svc, Http(client, res, spec["n"]))
+    if spec["db"] == "postgres": store.close()
+    out["load_after"] = load()
+    return out
+
+
 def measure(spec: dict) -> dict:
-    "Everything for one database and size (or, for spec kind 'first_start', a host's first start)."
+    "Everything for one database and size (or, for spec kind 'first_start', a host's first start; 'retime', the timings again)."
     if spec.get("kind") == "first_start": return first_start(spec)
+    if spec.get("kind") == "retime": return retime(spec)
     n, out = spec["n"], {"db": spec["db"], "n": spec["n"], "load_before": load()}
     with tempfile.TemporaryDirectory(prefix="sm-bench-") as tmp:
-        store = open_store(spec, Path(tmp))
+        store = open_store(spec, Path(spec.get("dir") or tmp))
         out["seed_s"] = seconds(lambda: seed(spec, store))[1]
         log.info("%s N=%s: seeded in %.1f s; starting the service", spec["db"], f"{n:,}", out["seed_s"])
         svc, out["build"] = build(spec, store)
         log.info("%s N=%s: built in %.1f s; timing the service", spec["db"], f"{n:,}", out["build"]["build_s"])
         out["search_counts"] = search_counts(svc)
-        out["service"] = time_service_reads(svc, n, spec["repeat"])
-        out["service"] |= {f"w_{k}": v for k, v in time_service_writes(svc, n, spec["write_repeat"]).items()}
         app, res = build_app(svc)
         with TestClient(app, base_url=BASE_URL) as client:  # one event loop for every request, as a server has
             h = Http(client, res, n)
-            log.info("%s N=%s: timing HTTP", spec["db"], f"{n:,}")
+            out |= timings(spec, svc, h)
             out["weight"] = page_weight(h)
-            out["http"] = time_http_reads(h, spec["http_repeat"]) | {f"w_{k}": v for k, v in
-                                                                      time_http_writes(h, svc, spec["http_write_repeat"]).items()}
             out["memory"] = memory_mib()
             if (total := svc.read_page(0, 1).total) != n:
                 raise RuntimeError(f"expected {n} sessions after the write loops, found {total}")

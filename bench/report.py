@@ -278,8 +278,17 @@ row first; nav_page_down: start+rows; End: N-rows) and every timed answer's stat
 sessions: deletes remove the sessions the create loop made; renames change the label each time; duplicates are
 deleted afterwards. RSS is VmRSS of the measuring process after the HTTP runs (it also did the build).
 
+{rounds_text(a.get('rounds', 1))}
+
 A row marked flat must cost at most {MAX_RATIO}× at N=100,000 what it costs at N=100 (on PostgreSQL also at N=1,000,000),
 medians of this one run."""
+
+
+def rounds_text(rounds: int) -> str:
+    if rounds <= 1: return "Each size was timed in one round."
+    return (f"Each size was timed in {rounds} rounds: all sizes once, then all again, each later round in a fresh process on the "
+            "database the first built (a restarted host: nothing rebuilt). A row keeps its best median over the rounds, "
+            "so a slow spell of the shared machine, which lands on one size's round, does not decide a ratio.")
 
 
 def render(run: dict, out: Path) -> str:
