@@ -135,7 +135,7 @@ def vacuum(conninfo: str) -> None:
 
 def stale_rows(spec: dict, store) -> int:
     "Display rows of the flow still waiting for the host's callbacks."
-    sql = "SELECT count(*) FROM sm2_display WHERE flow = '%s' AND stale = 1" % FLOW
+    sql = "SELECT count(*) FROM sm2_stale_rows WHERE flow = '%s'" % FLOW
     if spec["db"] == "sqlite":
         import sqlite3
         with sqlite3.connect(store.db_path) as conn: return conn.execute(sql).fetchone()[0]

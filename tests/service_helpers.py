@@ -130,7 +130,7 @@ def workflow_keys(backend) -> List[str]:
 
 def stale_count(backend, flow: str = FLOW) -> int:
     "Display rows of `flow` waiting to be refreshed."
-    return backend.sql(f"SELECT count(*) FROM sm2_display WHERE flow = {ph(backend)} AND stale = 1", (flow,))[0][0]
+    return backend.sql(f"SELECT count(*) FROM sm2_stale_rows WHERE flow = {ph(backend)}", (flow,))[0][0]
 
 
 def trash_rows(backend, flow: str = FLOW) -> int:

@@ -19,7 +19,7 @@ from cjm_fasthtml_workflow_session_management.stores.errors import SessionStoreS
 from backends import SqliteBackend
 from http_helpers import ts
 from service_helpers import (
-    FLOW, found, ids, kept_counts, make_service, raw_set, read_all, real_counts, split_key, stored)
+    FLOW, found, ids, kept_counts, make_service, raw_set, read_all, real_counts, settle, split_key, stale_count, stored)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -378,3 +378,35 @@ def test_a_file_of_the_previous_release_starts_cleanly(tmp_path):
     backend.store.create_session(FLOW, "after")  # the old trigger is gone with its table: writes work
     assert svc.read_page().total == 6 and kept_counts(backend) == real_counts(backend)
     assert make_service(backend).read_page().total == 6  # a second start has nothing left to migrate
+
+
+def named(backend, name: str) -> bool:
+    "Whether the backend's database has a table, index or trigger of this name (in the test's schema)."
+    if backend.name == "sqlite": return bool(backend.sql("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)))
+    return bool(backend.sql("SELECT 1 FROM pg_class WHERE relname = %s AND relnamespace = current_schema()::regnamespace", (name,)))
+
+
+def to_the_layout_before_the_stale_queue(backend) -> None:
+    "Make a set-up database look like one of the layout that marked stale rows by an indexed flag: no queue table, the "
+    "flag's index, (on SQLite) an update trigger that knows nothing of a queue, and shown text of an older recipe."
+    ph = "?" if backend.name == "sqlite" else "%s"
+    backend.sql("DROP TABLE sm2_stale_rows")
+    backend.sql("CREATE INDEX sm2_stale ON sm2_display (flow, seq)")
+    backend.sql(f"UPDATE sm2_display SET label = {ph}, search = {ph}", ("Shown by an older recipe", "shown by an older recipe"))
+    if backend.name == "sqlite":
+        backend.sql("DROP TRIGGER sm2_update")
+        backend.sql("CREATE TRIGGER sm2_update AFTER UPDATE ON workflow_state BEGIN SELECT 1; END")
+
+
+def test_a_database_of_the_layout_before_the_stale_queue_is_moved_to_it(backend):
+    "A database set up before stale rows were queued: set-up adds the queue, rebuilds every row once, and writes keep showing."
+    backend.seed([{"id": f"q{i}", "state": {"file": f"f{i}.wav"}} for i in range(5)])
+    take = dict(label_generator=lambda summary, state: f"Take {state['file']}")
+    settle(make_service(backend, **take))
+    to_the_layout_before_the_stale_queue(backend)
+    svc = make_service(backend, **take)
+    assert named(backend, "sm2_stale_rows") and not named(backend, "sm2_stale")
+    assert found(svc, "take f") == {f"q{i}" for i in range(5)} and found(svc, "older recipe") == set()
+    backend.store.update_state(FLOW, "q0", {"file": "renamed.wav"})
+    assert found(svc, "take renamed") == {"q0"} and stale_count(backend) == 0
+    assert make_service(backend, **take).read_page().total == 5 and stale_count(backend) == 0  # nothing left to move

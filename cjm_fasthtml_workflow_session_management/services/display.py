@@ -14,7 +14,7 @@ import json
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from fastcore.basics import patch
 from cjm_workflow_state.state_store import SessionSummary
@@ -168,12 +168,19 @@ def stored_recipe(backend:Any, conn:Any, flow:str, lock:str="") -> Optional[str]
     row = conn.execute(f"SELECT recipe FROM sm2_flows WHERE flow = ? {lock}", (flow,)).fetchone()
     return row["recipe"] if row else None
 
-_STALE = ("SELECT d.seq AS seq, d.version AS version, d.sid AS sid, {columns} FROM sm2_display d "
-          "JOIN workflow_state w ON {join} WHERE d.flow = ? AND d.stale = 1 ORDER BY d.seq LIMIT ?")
-_WRITE = (f"UPDATE sm2_display SET {', '.join(c + ' = ?' for c in DISPLAY_COLUMNS)}, stale = 0 "
-          "WHERE seq = ? AND version = ?")
+_STALE = ("SELECT d.seq AS seq, d.version AS version, d.sid AS sid, {columns} FROM sm2_stale_rows s "
+          "JOIN sm2_display d ON d.seq = s.seq JOIN workflow_state w ON {join} WHERE s.flow = ? ORDER BY s.seq LIMIT ?")
+_WRITE = f"UPDATE sm2_display SET {', '.join(c + ' = ?' for c in DISPLAY_COLUMNS)} WHERE seq = ?"
+_DONE = "DELETE FROM sm2_stale_rows WHERE flow = ? AND seq = ?"
 
 # %% ../../nbs/services/display.ipynb #d96c6b8f
+def _unchanged(backend:Any, conn:Any, rows:List[Any]) -> set: # seqs of `rows` still at the version read, and not held by a writer
+    # Rows another writer holds are skipped: a delete locking them in another order must not deadlock with this
+    held = conn.execute(f"SELECT seq, version FROM sm2_display WHERE seq IN ({', '.join('?' * len(rows))}) ORDER BY seq "
+                        f"{backend.skip_locked}", [r["seq"] for r in rows]).fetchall()
+    versions = {r["seq"]: r["version"] for r in held}
+    return {r["seq"] for r in rows if versions.get(r["seq"]) == r["version"]}
+
 def refresh_stale(
     backend:Any, # The database's backend
     conn:Any, # An open connection, not in a transaction
@@ -185,15 +192,13 @@ def refresh_stale(
     rows = conn.execute(_STALE.format(columns=backend.source_columns, join=backend.source_join), (flow, limit)).fetchall()
     if not rows: return 0
     built = stored_recipe(backend, conn, flow)  # read before deriving: a recipe change from here on voids this batch
-    values = [(*recipe.derive(summary_of(flow, r), parse_state(r["state"])), r["seq"], r["version"]) for r in rows]
+    values = {r["seq"]: recipe.derive(summary_of(flow, r), parse_state(r["state"])) for r in rows}
     with backend.transaction(conn, write=True):
-        # Rows derived before the recipe changed are left stale: the rebuild that change asked for redoes them
+        # Rows derived before the recipe changed stay queued: the rebuild that change asked for redoes them
         if stored_recipe(backend, conn, flow, backend.for_share) != built: return len(rows)
-        # Only rows no other writer holds: a delete locking them in another order must not deadlock with this
-        held = conn.execute(f"SELECT seq FROM sm2_display WHERE seq IN ({', '.join('?' * len(rows))}) ORDER BY seq {backend.skip_locked}",
-                            [r["seq"] for r in rows]).fetchall()
-        free = {r["seq"] for r in held}
-        conn.executemany(_WRITE, [v for v in values if v[-2] in free])
+        done = sorted(_unchanged(backend, conn, rows))
+        conn.executemany(_WRITE, [(*values[seq], seq) for seq in done])
+        conn.executemany(_DONE, [(flow, seq) for seq in done])
     return len(rows)
 
 # %% ../../nbs/services/display.ipynb #4c6a5c3c

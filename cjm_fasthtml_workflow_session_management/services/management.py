@@ -174,11 +174,12 @@ def _mark_stale(self:SessionManagementService,
     record:dict, # The recipe record the rows will be built under
     built:dict, # The one they were built under
 ) -> None:
-    "Record the new recipe (a new generation, so batches derived under the old one are not written) and mark the built rows stale."
+    "Record the new recipe (a new generation, so batches derived under the old one are not written) and queue every row."
     text = json.dumps({**record, "generation": built.get("generation", 0) + 1})
     conn.execute("INSERT INTO sm2_flows (flow, recipe) VALUES (?, ?) ON CONFLICT (flow) DO UPDATE SET recipe = ?",
                  (self._flow_id, text, text))
-    conn.execute("UPDATE sm2_display SET stale = 1, version = version + 1 WHERE flow = ? AND stale = 0", (self._flow_id,))
+    conn.execute("INSERT INTO sm2_stale_rows (flow, seq) SELECT flow, seq FROM sm2_display WHERE flow = ? ON CONFLICT DO NOTHING",
+                 (self._flow_id,))
 
 @patch
 def rebuild_display(self:SessionManagementService) -> None:
@@ -203,7 +204,7 @@ def _fresh(self:SessionManagementService, conn:Any=None) -> None:
     with self._builder_lock:
         if self._builder is not None and self._builder.running: return
         with self.backend.connection() as c:
-            pending = c.execute("SELECT count(*) AS n FROM sm2_display WHERE flow = ? AND stale = 1", (self._flow_id,)).fetchone()["n"]
+            pending = c.execute("SELECT count(*) AS n FROM sm2_stale_rows WHERE flow = ?", (self._flow_id,)).fetchone()["n"]
         if not pending: return  # another thread's reads refreshed the rest
         self._builder = DisplayBuilder(self._refresh, pending, self._flow_id, self.backend.tidy)
         self._builder.thread.start()

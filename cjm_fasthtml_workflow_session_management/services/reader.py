@@ -129,8 +129,7 @@ def count(self:SessionReader,
 
 @patch
 def _stamp(self:SessionReader) -> Optional[tuple]: # (change number, stored recipe), None while display rows are stale
-    # ordered by seq, so that SQLite reads the partial index of stale rows rather than walking a sort index
-    row = self._one("SELECT changes, recipe, (SELECT seq FROM sm2_display WHERE flow = ? AND stale = 1 ORDER BY seq LIMIT 1) "
+    row = self._one("SELECT changes, recipe, (SELECT seq FROM sm2_stale_rows WHERE flow = ? LIMIT 1) "
                     "AS stale FROM sm2_flows WHERE flow = ?", (self.flow, self.flow))
     return None if row is None or row["stale"] is not None else (int(row["changes"]), row["recipe"])
 

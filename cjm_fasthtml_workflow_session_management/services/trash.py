@@ -88,10 +88,11 @@ def _restore_renamed(backend:Any, conn:Any, rows:List[Any]) -> Dict[str, str]: #
     return renamed
 
 def _reshow(conn:Any, flow:str, rows:List[Any], renamed:Dict[str, str]) -> None: # Give restored rows their shown text
-    sets = ", ".join(f"{c} = ?" for c in DISPLAY_COLUMNS)
-    conn.executemany(f"UPDATE sm2_display SET {sets}, stale = 0 WHERE flow = ? AND sid = ? AND version = 0",
-                     [(r["shown_label"], *[r[c] for c in DISPLAY_COLUMNS[1:]], flow, renamed.get(r["sid"], r["sid"])) for r in rows
-                      if r["sid"] not in renamed])
+    sets, kept = ", ".join(f"{c} = ?" for c in DISPLAY_COLUMNS), [r for r in rows if r["sid"] not in renamed]
+    conn.executemany(f"UPDATE sm2_display SET {sets} WHERE flow = ? AND sid = ? AND version = 0",
+                     [(r["shown_label"], *[r[c] for c in DISPLAY_COLUMNS[1:]], flow, r["sid"]) for r in kept])
+    conn.executemany("DELETE FROM sm2_stale_rows WHERE flow = ? AND seq = (SELECT seq FROM sm2_display WHERE flow = ? AND sid = ? "
+                     "AND version = 0)", [(flow, flow, r["sid"]) for r in kept])
 
 # %% ../../nbs/services/trash.ipynb #87f8c6bf
 def restore(

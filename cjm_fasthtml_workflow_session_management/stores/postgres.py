@@ -304,6 +304,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import PoolTimeout
 
 from .errors import SessionStoreSchemaError, StoreUnavailableError
+from .sqlite import REQUEUE
 from ..utils import SORT_KEY_CHARS
 
 log = logging.getLogger(__name__)
@@ -337,13 +338,11 @@ _TABLES = [
     """CREATE TABLE IF NOT EXISTS sm2_steps (flow text NOT NULL, step text NOT NULL, sessions bigint NOT NULL,
          PRIMARY KEY (flow, step))""",
     """CREATE TABLE IF NOT EXISTS sm2_display (seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, flow text NOT NULL,
-         sid text NOT NULL, version bigint NOT NULL DEFAULT 0, stale integer NOT NULL DEFAULT 1,
-         labelled integer NOT NULL DEFAULT 0, step text COLLATE "C" NOT NULL DEFAULT '',
+         sid text NOT NULL, version bigint NOT NULL DEFAULT 0, labelled integer NOT NULL DEFAULT 0, step text COLLATE "C" NOT NULL DEFAULT '',
          created_at text COLLATE "C" NOT NULL DEFAULT '', updated_at text COLLATE "C" NOT NULL DEFAULT '',
          size bigint NOT NULL DEFAULT 0, label text NOT NULL DEFAULT '', label_key text COLLATE "C" NOT NULL DEFAULT '',
          step_title text NOT NULL DEFAULT '', step_key text COLLATE "C", fields text NOT NULL DEFAULT '{}',
          sort_keys text NOT NULL DEFAULT '{}', search text NOT NULL DEFAULT '', UNIQUE (flow, sid))""",
-    "CREATE INDEX IF NOT EXISTS sm2_stale ON sm2_display (flow, seq) WHERE stale = 1",
     # The index of the default order (Updated), made before the service's own sort indexes so that this one is it: a
     # search walks this order testing each row's text, and with the text in the index no row is read for that
     "CREATE INDEX IF NOT EXISTS sm2_sort_updated_at ON sm2_display (flow, updated_at, seq) INCLUDE (search)",
@@ -358,16 +357,17 @@ _TABLES = [
     "CREATE INDEX IF NOT EXISTS sm2_trash_batch ON sm2_trash (batch)",
     """CREATE TABLE IF NOT EXISTS sm2_imports (flow text NOT NULL, request text NOT NULL, ids text NOT NULL,
          at text COLLATE "C" NOT NULL, PRIMARY KEY (flow, request))""",
+    "CREATE TABLE IF NOT EXISTS sm2_stale_rows (flow text NOT NULL, seq bigint NOT NULL, PRIMARY KEY (flow, seq))",
 ]
 
 # %% ../../nbs/stores/postgres.ipynb #212d7d2e
-def _display_insert(rows:str) -> str: # SQL: display rows for the workflow_state rows of transition table `rows`
+def _display_insert(rows:str, where:str="") -> str: # SQL: display rows for the workflow_state rows `r` of `rows`
     # a first sort key and search text, cut to fit index entries (500 characters are at most 2,000 bytes) until the row is derived
     label = f"coalesce(nullif(r.label, ''), 'Session ' || substr({_TS.format('r.created_at')}, 1, 16))"
     return (f"INSERT INTO sm2_display (flow, sid, labelled, step, created_at, updated_at, size, label, label_key, search) "
             f"SELECT r.flow_id, r.session_id, (coalesce(r.label, '') <> '')::int, coalesce(r.current_step, ''), "
             f"{_TS.format('r.created_at')}, {_TS.format('r.updated_at')}, octet_length(r.state::text), {label}, left(lower({label}), {SORT_KEY_CHARS}), "
-            f"left(lower({label} || E'\\n' || r.session_id), 500) FROM {rows} r")
+            f"left(lower({label} || E'\\n' || r.session_id), 500) FROM {rows} r {where}")
 
 def _counts(parts:str) -> str: # SQL: adjust counts by the (flow_id, current_step, delta) rows of `parts`
     return f"""
@@ -388,18 +388,19 @@ def _trigger(name:str, event:str, table:str, refs:str) -> str: # SQL: a statemen
             f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()")
 
 _MOVED = "NOT EXISTS (SELECT 1 FROM n WHERE n.flow_id = o.flow_id AND n.session_id = o.session_id)"
-_COPY = ("UPDATE sm2_display d SET labelled = (coalesce(n.label, '') <> '')::int, step = coalesce(n.current_step, ''), "
+_COPY = ("WITH copied AS (UPDATE sm2_display d SET labelled = (coalesce(n.label, '') <> '')::int, step = coalesce(n.current_step, ''), "
          f"created_at = {_TS.format('n.created_at')}, updated_at = {_TS.format('n.updated_at')}, "
-         "size = octet_length(n.state::text), stale = 1, version = d.version + 1 FROM n WHERE d.flow = n.flow_id AND d.sid = n.session_id;")
+         "size = octet_length(n.state::text), version = d.version + 1 FROM n WHERE d.flow = n.flow_id AND d.sid = n.session_id "
+         "RETURNING d.flow, d.seq) INSERT INTO sm2_stale_rows (flow, seq) SELECT flow, seq FROM copied ON CONFLICT DO NOTHING;")
 
 def _triggers() -> List[str]:
     "Trigger functions and triggers that keep the display rows, counts and change numbers right for every writer."
     gone = "DELETE FROM sm2_display d USING o WHERE d.flow = o.flow_id AND d.sid = o.session_id"
+    new_key = "WHERE NOT EXISTS (SELECT 1 FROM sm2_display d WHERE d.flow = r.flow_id AND d.sid = r.session_id)"
     return [
         _function("sm2_insert", f"{_display_insert('n')}; {_counts(_NEW)}"),
         _function("sm2_delete", f"{gone}; {_counts(_OLD)}"),
-        _function("sm2_update", f"{gone} AND {_MOVED}; {_COPY} "
-                  f"{_display_insert('n')} WHERE NOT EXISTS (SELECT 1 FROM sm2_display d WHERE d.flow = r.flow_id AND d.sid = r.session_id); "
+        _function("sm2_update", f"{gone} AND {_MOVED}; {_COPY} {_display_insert('n', new_key)}; "
                   f"{_counts(_OLD + ' UNION ALL ' + _NEW)}"),
         _trigger("sm2_insert", "INSERT", "workflow_state", "NEW TABLE AS n"),
         _trigger("sm2_delete", "DELETE", "workflow_state", "OLD TABLE AS o"),
@@ -410,6 +411,10 @@ def _triggers() -> List[str]:
                   "(SELECT flow, count(*) AS n FROM o GROUP BY flow) c WHERE f.flow = c.flow;"),
         _trigger("sm2_trash_in", "INSERT", "sm2_trash", "NEW TABLE AS n"),
         _trigger("sm2_trash_out", "DELETE", "sm2_trash", "OLD TABLE AS o"),
+        _function("sm2_queue_in", "INSERT INTO sm2_stale_rows (flow, seq) SELECT flow, seq FROM n;"),
+        _function("sm2_queue_out", "DELETE FROM sm2_stale_rows s USING o WHERE s.flow = o.flow AND s.seq = o.seq;"),
+        _trigger("sm2_queue_in", "INSERT", "sm2_display", "NEW TABLE AS n"),
+        _trigger("sm2_queue_out", "DELETE", "sm2_display", "OLD TABLE AS o"),
     ]
 
 # %% ../../nbs/stores/postgres.ipynb #fbc551ed
@@ -493,13 +498,15 @@ def prepare(self:PostgresBackend,
             conn.execute("SELECT pg_advisory_xact_lock(?)", (SETUP_LOCK_KEY,))
             # The triggers' table first: writers hold it before they reach the service's tables, so set-up waits for them
             conn.execute("LOCK TABLE workflow_state IN SHARE ROW EXCLUSIVE MODE")
-            fresh = "sm2_display" not in _have(conn)
+            have = _have(conn)
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
             for sql in statements: conn.execute(sql)
-            if fresh:
+            if "sm2_display" not in have:
                 for sql in _backfill(): conn.execute(sql)
                 n = conn.execute("SELECT count(*) AS n FROM sm2_display").fetchone()["n"]
                 log.info("added the session manager's tables for %d existing sessions", n)
+            elif "sm2_stale_rows" not in have:
+                for sql in REQUEUE: conn.execute(sql)
 
 @patch
 def tidy(self:PostgresBackend) -> None:
