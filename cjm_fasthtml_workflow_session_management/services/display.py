@@ -172,6 +172,7 @@ _STALE = ("SELECT d.seq AS seq, d.version AS version, d.sid AS sid, {columns} FR
           "JOIN sm2_display d ON d.seq = s.seq JOIN workflow_state w ON {join} WHERE s.flow = ? ORDER BY s.seq LIMIT ?")
 _WRITE = f"UPDATE sm2_display SET {', '.join(c + ' = ?' for c in DISPLAY_COLUMNS)} WHERE seq = ?"
 _DONE = "DELETE FROM sm2_stale_rows WHERE flow = ? AND seq = ?"
+_ANY = "SELECT seq FROM sm2_stale_rows WHERE flow = ? LIMIT 1"  # far cheaper to plan than the join: most reads find nothing queued
 
 # %% ../../nbs/services/display.ipynb #d96c6b8f
 def _unchanged(backend:Any, conn:Any, rows:List[Any]) -> set: # seqs of `rows` still at the version read, and not held by a writer
@@ -189,6 +190,7 @@ def refresh_stale(
     limit:int # Most rows to refresh
 ) -> int: # Rows refreshed (fewer than `limit` means none are left)
     "Recompute the display rows of a flow's stale sessions."
+    if conn.execute(_ANY, (flow,)).fetchone() is None: return 0
     rows = conn.execute(_STALE.format(columns=backend.source_columns, join=backend.source_join), (flow, limit)).fetchall()
     if not rows: return 0
     built = stored_recipe(backend, conn, flow)  # read before deriving: a recipe change from here on voids this batch
