@@ -214,3 +214,17 @@ def test_sqlite_searches_read_their_text_from_indexes(tmp_path):
     assert any("USING COVERING INDEX sm2_sort_updated_at" in p for p in searched), searched
     assert "search" in [r[2] for r in conn.execute("PRAGMA index_info(sm2_sort_updated_at)")]
     assert not any("sm2_seq_flow" in p for p in plans(SessionQuery(search="run 1", steps=("review",))))
+
+
+def test_the_queue_of_stale_rows_is_vacuumed_once_a_background_build_is_done(pg_conninfo):
+    "A build empties a queue of thousands of rows; their dead versions would be walked by every lookup until autovacuum."
+    store = PostgresWorkflowStateStore(pg_conninfo, max_size=4)
+    try:
+        with psycopg.connect(pg_conninfo, autocommit=True) as conn:
+            conn.execute("INSERT INTO workflow_state (flow_id, session_id, state) SELECT %s, 's' || i, '{}' "
+                         "FROM generate_series(1, 3000) AS i", (FLOW,))
+        svc = SessionManagementService(store, FLOW)
+        settle(svc)
+        with psycopg.connect(pg_conninfo, autocommit=True) as conn:
+            assert conn.execute("SELECT count(*), pg_relation_size('sm2_stale_rows') FROM sm2_stale_rows").fetchone() == (0, 0)
+    finally: store.close()

@@ -510,8 +510,11 @@ def prepare(self:PostgresBackend,
 
 @patch
 def tidy(self:PostgresBackend) -> None:
-    "Refresh the planner's statistics after a large rebuild."
-    with self.connection() as conn: conn.execute("ANALYZE sm2_display")
+    "After a large rebuild: refresh the planner's statistics, and clear the emptied queue of the dead rows each lookup would walk."
+    with self.connection() as conn:
+        conn.execute("ANALYZE sm2_display")
+        # VACUUM cannot run inside a transaction: with a host's pool that is not autocommit, autovacuum does it later
+        if conn.raw.autocommit: conn.execute("VACUUM (ANALYZE) sm2_stale_rows")
 
 # %% ../../nbs/stores/postgres.ipynb #7d3bb516
 @patch(as_prop=True)
