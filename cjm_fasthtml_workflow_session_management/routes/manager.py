@@ -224,9 +224,9 @@ def read(self:SessionManager,
                  else self._anchored(r, query, view, shown, matches))
         page = (SessionPage(total, start, items, capped) if items is not None and len(items) == view.rows
                 else r.page(query, start, view.rows, (total, capped)))
-        win = Window(replace(view, start=page.offset), page.items, total, capped, changes=r.changes(), steps=self._steps(r.steps()))
+        win = Window(replace(view, start=page.offset), page.items, total, capped, changes=r.changes(), steps=self._steps(r.steps()),
+                     trash_count=r.trash())
     win.cursor = self._cursor(win, cursor, focus)
-    win.trash_count = self.service.trash_count()
     return win
 
 @patch

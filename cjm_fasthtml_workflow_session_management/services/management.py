@@ -219,7 +219,12 @@ def _all_fresh(self:SessionManagementService) -> None:
 def reader(self:SessionManagementService) -> Iterator[SessionReader]:
     "A `SessionReader` over one connection and one snapshot, for several reads that belong together."
     with self.backend.connection() as conn:
-        self._fresh(conn)
+        with self.backend.transaction(conn):
+            r = SessionReader(self.backend, conn, self._flow_id, self.sorts, self._counts)
+            if not r.queued():
+                yield r
+                return
+        self._fresh(conn)  # rows were written since they were derived: refresh them (or start the builder), then read anew
         with self.backend.transaction(conn): yield SessionReader(self.backend, conn, self._flow_id, self.sorts, self._counts)
 
 @patch

@@ -69,6 +69,9 @@ def where(
 
 # %% ../../nbs/services/reader.ipynb #fa523f9b
 ROW_COLUMNS = "sid, label, labelled, step, created_at, updated_at, size, fields"  # What a window row carries
+# One statement for what most reads need besides their rows: counts, the change number, and whether any row is stale
+_NUMBERS = ("SELECT sessions, trash, changes, recipe, (SELECT seq FROM sm2_stale_rows WHERE flow = ? LIMIT 1) AS queued "
+            "FROM sm2_flows WHERE flow = ?")
 
 def to_item(flow:str, row:Any) -> EnrichedSessionSummary: # A display row as the list shows it
     summary = SessionSummary(flow_id=flow, session_id=row["sid"], label=row["label"] if row["labelled"] else None,
@@ -84,9 +87,19 @@ class SessionReader:
         flow:str, # Flow id
         sorts:Dict[str, Tuple[str, bool]], # Sort key -> (expression, nullable): the built-in ones and the host's
         memo:Optional["CountMemo"]=None # Where narrowed counts are kept between reads (None: count every time)
-    ): self.backend, self.conn, self.flow, self.sorts, self.memo = backend, conn, flow, sorts, memo
+    ):
+        self.backend, self.conn, self.flow, self.sorts, self.memo = backend, conn, flow, sorts, memo
+        self._flow_numbers = None  # the flow's row of numbers, once read (the snapshot does not change)
 
     def _one(self, sql:str, params:Sequence=()) -> Any: return self.conn.execute(sql, tuple(params)).fetchone()
+
+    def _numbers(self) -> dict: # The flow's sessions, trash, change number, stored recipe, and a queued row (None: none)
+        if self._flow_numbers is None:
+            row = self._one(_NUMBERS, (self.flow, self.flow))
+            self._flow_numbers = dict(row) if row else {"sessions": 0, "trash": 0, "changes": 0, "recipe": None, "queued": None}
+        return self._flow_numbers
+
+    def queued(self) -> bool: return self._numbers()["queued"] is not None  # Display rows wait for a refresh
 
     def _terms(self, query:SessionQuery) -> List[str]:
         if query.order_by not in self.sorts: raise ValueError(f"Invalid order_by: {query.order_by!r}; expected one of {tuple(self.sorts)}")
@@ -115,11 +128,9 @@ def count(self:SessionReader,
 ) -> Tuple[int, bool]: # (number of matching sessions, whether counting stopped at the cap)
     "How many sessions match: a count-table lookup unless a search or a time or label filter narrows them."
     if not (query.search.strip() or query.updated_since or query.updated_before or query.unlabelled):
-        if not query.steps:
-            row = self._one("SELECT sessions AS n FROM sm2_flows WHERE flow = ?", (self.flow,))
-        else:
-            row = self._one(f"SELECT coalesce(sum(sessions), 0) AS n FROM sm2_steps WHERE flow = ? AND step IN "
-                            f"({', '.join('?' * len(query.steps))})", (self.flow, *query.steps))
+        if not query.steps: return int(self._numbers()["sessions"]), False
+        row = self._one(f"SELECT coalesce(sum(sessions), 0) AS n FROM sm2_steps WHERE flow = ? AND step IN "
+                        f"({', '.join('?' * len(query.steps))})", (self.flow, *query.steps))
         return (int(row["n"]) if row else 0), False
     key, stamp = (search_term(query), query.steps, query.updated_since, query.updated_before, query.unlabelled, cap), None
     if self.memo is not None and (stamp := self._stamp()) and (kept := self.memo.get(stamp, key)): return kept
@@ -129,9 +140,8 @@ def count(self:SessionReader,
 
 @patch
 def _stamp(self:SessionReader) -> Optional[tuple]: # (change number, stored recipe), None while display rows are stale
-    row = self._one("SELECT changes, recipe, (SELECT seq FROM sm2_stale_rows WHERE flow = ? LIMIT 1) "
-                    "AS stale FROM sm2_flows WHERE flow = ?", (self.flow, self.flow))
-    return None if row is None or row["stale"] is not None else (int(row["changes"]), row["recipe"])
+    n = self._numbers()
+    return None if n["recipe"] is None or n["queued"] is not None else (int(n["changes"]), n["recipe"])
 
 @patch
 def _narrowed_count(self:SessionReader, query:SessionQuery, cap:Optional[int]) -> Tuple[int, bool]:
@@ -250,5 +260,9 @@ def steps(self:SessionReader) -> Dict[str, int]: # Step id ("" for none) -> sess
 @patch
 def changes(self:SessionReader) -> int: # The flow's change number: it moves with every write to the flow's sessions
     "The flow's change number (0 before the first write)."
-    row = self._one("SELECT changes FROM sm2_flows WHERE flow = ?", (self.flow,))
-    return int(row["changes"]) if row else 0
+    return int(self._numbers()["changes"])
+
+@patch
+def trash(self:SessionReader) -> int: # Sessions in the flow's trash
+    "How many deleted sessions the trash holds."
+    return int(self._numbers()["trash"])
