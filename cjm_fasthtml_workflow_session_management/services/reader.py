@@ -190,11 +190,11 @@ def _window(self:SessionReader,
         params += list(after)
     order = order_by(terms, desc)
     if plan == "match":  # the search index finds few matches at once; sorting just those beats walking the sort index
-        stmt = f"WITH m AS MATERIALIZED (SELECT * FROM sm2_display WHERE {sql}) SELECT * FROM m ORDER BY {order} LIMIT ? OFFSET ?"
+        stmt = f"WITH m AS MATERIALIZED (SELECT * FROM sm2_display WHERE {sql}) SELECT {ROW_COLUMNS} FROM m ORDER BY {order} LIMIT ? OFFSET ?"
     elif plan == "scan":  # the walk tests the text the default order's index holds, and reads only the rows that pass
-        stmt = (f"SELECT * FROM sm2_display WHERE seq IN (SELECT seq FROM sm2_display WHERE {sql} ORDER BY {order} "
-                f"LIMIT ? OFFSET ?) ORDER BY {order}")
-    else: stmt = f"SELECT * FROM sm2_display WHERE {sql} ORDER BY {order} LIMIT ? OFFSET ?"
+        ids = f"SELECT seq FROM sm2_display WHERE {sql} ORDER BY {order} LIMIT ? OFFSET ?"
+        stmt = f"SELECT {ROW_COLUMNS} FROM sm2_display WHERE {self.backend.seq_in.format(ids)} ORDER BY {order}"
+    else: stmt = f"SELECT {ROW_COLUMNS} FROM sm2_display WHERE {sql} ORDER BY {order} LIMIT ? OFFSET ?"
     return self.conn.execute(stmt, (*params, limit, offset)).fetchall()
 
 # %% ../../nbs/services/reader.ipynb #ac3da361
@@ -248,7 +248,7 @@ def get(self:SessionReader,
     session_id:str # Session id (any string: an id that cannot exist is simply not found)
 ) -> Optional[EnrichedSessionSummary]: # The session as the list shows it, or None
     "One session by id."
-    row = self._one("SELECT * FROM sm2_display WHERE flow = ? AND sid = ?", (self.flow, session_id))
+    row = self._one(f"SELECT {ROW_COLUMNS} FROM sm2_display WHERE flow = ? AND sid = ?", (self.flow, session_id))
     return None if row is None else to_item(self.flow, row)
 
 @patch

@@ -443,6 +443,7 @@ class PostgresBackend:
     distinct = "IS DISTINCT FROM"  # SQL: the null-safe "differs from"
     skip_locked = "FOR UPDATE SKIP LOCKED"  # SQL: lock the rows read, leaving out those another transaction holds
     for_share = "FOR SHARE"  # SQL: hold a row read until the transaction ends (writers of it wait)
+    seq_in = "seq = ANY(ARRAY({}))"  # SQL: display rows whose seq a subquery gives (an array plans and runs cheaper than a join)
     peek_in_loop = False  # `peek` goes over the network and may wait for a pooled connection: never on the event loop
     source_join = "w.flow_id = d.flow AND w.session_id = d.sid"  # SQL: the workflow_state row `w` of display row `d`
     def __init__(self, store:PostgresWorkflowStateStore # The store whose pool the service shares

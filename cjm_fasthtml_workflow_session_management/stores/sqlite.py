@@ -172,6 +172,7 @@ class SQLiteBackend:
     skip_locked = ""  # SQL: row locks (none: a write transaction holds the whole database)
     peek_in_loop = True  # `peek` is quick enough for the event loop: a local file, read in WAL mode (writers never block it)
     for_share = ""  # SQL: hold a row read until the transaction ends (a write transaction holds the whole database)
+    seq_in = "seq IN ({})"  # SQL: display rows whose seq a subquery gives
     source_state = "w.state_json"  # SQL: a joined workflow_state row's state, as JSON text
     source_join = "w.flow_session_key = d.flow || ':' || d.sid"  # SQL: the workflow_state row `w` of display row `d`
     def __init__(self,
