@@ -889,6 +889,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                                                               'cjm_fasthtml_workflow_session_management/stores/sqlite.py'),
                                                                         'cjm_fasthtml_workflow_session_management.stores.sqlite._update_display': ( 'stores/sqlite.html#_update_display',
                                                                                                                                                     'cjm_fasthtml_workflow_session_management/stores/sqlite.py'),
+                                                                        'cjm_fasthtml_workflow_session_management.stores.sqlite.queue_rows': ( 'stores/sqlite.html#queue_rows',
+                                                                                                                                               'cjm_fasthtml_workflow_session_management/stores/sqlite.py'),
                                                                         'cjm_fasthtml_workflow_session_management.stores.sqlite.unavailable': ( 'stores/sqlite.html#unavailable',
                                                                                                                                                 'cjm_fasthtml_workflow_session_management/stores/sqlite.py')},
             'cjm_fasthtml_workflow_session_management.utils': { 'cjm_fasthtml_workflow_session_management.utils.LabelTooLongError': ( 'utils.html#labeltoolongerror',

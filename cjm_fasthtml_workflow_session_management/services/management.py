@@ -21,7 +21,7 @@ from ..models import (
     EnrichedSessionSummary, LabelGenerator, SessionEnricher, SessionPage, SessionQuery, check_state_path)
 from ..utils import normalize_label
 
-from ..stores.sqlite import SQLiteBackend
+from ..stores.sqlite import SQLiteBackend, queue_rows
 from .display import (
     BUILD_BATCH, READ_REFRESH, DisplayBuilder, DisplayRecipe, recipe_record, refresh_stale, sort_slot, stored_recipe)
 from .reader import (
@@ -178,8 +178,7 @@ def _mark_stale(self:SessionManagementService,
     text = json.dumps({**record, "generation": built.get("generation", 0) + 1})
     conn.execute("INSERT INTO sm2_flows (flow, recipe) VALUES (?, ?) ON CONFLICT (flow) DO UPDATE SET recipe = ?",
                  (self._flow_id, text, text))
-    conn.execute("INSERT INTO sm2_stale_rows (flow, seq) SELECT flow, seq FROM sm2_display WHERE flow = ? ON CONFLICT DO NOTHING",
-                 (self._flow_id,))
+    conn.execute(queue_rows("flow = ?"), (self._flow_id,))
 
 @patch
 def rebuild_display(self:SessionManagementService) -> None:
