@@ -885,6 +885,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                                                                  'cjm_fasthtml_workflow_session_management/stores/sqlite.py'),
                                                                         'cjm_fasthtml_workflow_session_management.stores.sqlite._sid_of': ( 'stores/sqlite.html#_sid_of',
                                                                                                                                             'cjm_fasthtml_workflow_session_management/stores/sqlite.py'),
+                                                                        'cjm_fasthtml_workflow_session_management.stores.sqlite._to_wal': ( 'stores/sqlite.html#_to_wal',
+                                                                                                                                            'cjm_fasthtml_workflow_session_management/stores/sqlite.py'),
                                                                         'cjm_fasthtml_workflow_session_management.stores.sqlite._triggers': ( 'stores/sqlite.html#_triggers',
                                                                                                                                               'cjm_fasthtml_workflow_session_management/stores/sqlite.py'),
                                                                         'cjm_fasthtml_workflow_session_management.stores.sqlite._update_display': ( 'stores/sqlite.html#_update_display',

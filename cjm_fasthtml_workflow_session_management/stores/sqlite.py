@@ -11,6 +11,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, List, Optional, Sequence
@@ -253,6 +254,16 @@ def _existing(conn:sqlite3.Connection, prefix:str) -> dict: # name -> type of th
 def _names(ddl:Sequence[str]) -> set: # Names the statements create
     return {s.split(" IF NOT EXISTS ")[1].split()[0] for s in ddl if " IF NOT EXISTS " in s}
 
+def _to_wal(conn:sqlite3.Connection, wait:float=10.0) -> None: # Switch the file to WAL (a no-op once it is)
+    # Leaving rollback mode needs the file to itself, and SQLite answers "locked" at once, without waiting, while
+    # another process starting at the same moment holds it: try again until that process's set-up is done
+    deadline = time.monotonic() + wait
+    while conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        try: conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            if time.monotonic() > deadline: raise
+            time.sleep(0.01)
+
 def _drop_triggers(conn:sqlite3.Connection, objects:dict) -> None: # Drop the triggers among `objects` (name -> type), to make them anew
     for name in [n for n, kind in objects.items() if kind == "trigger"]: conn.execute(f'DROP TRIGGER IF EXISTS "{name}"')
 
@@ -270,7 +281,7 @@ def prepare(self:SQLiteBackend,
     "Check the file, switch it to WAL, and create the service's objects once."
     with self.connection() as conn:
         _check_schema(conn, self.path)
-        conn.execute("PRAGMA journal_mode=WAL")
+        _to_wal(conn)
         statements = [*_TABLES, *_triggers(), *ddl]
         have = _existing(conn, PREFIX)
         if _names(statements) <= set(have) and not any(_existing(conn, p) for p in OLD_PREFIXES): return
