@@ -8,6 +8,7 @@ __all__ = ['PLACEHOLDER', 'DATE_AFTER_DAYS', 'SORT_KEY_CHARS', 'parse_sqlite_tim
            'fold_text', 'natural_key', 'value_sort_key', 'match_spans']
 
 # %% ../nbs/utils.ipynb #7ed2ebd2
+import functools
 import math
 import re
 from datetime import datetime, timezone
@@ -108,6 +109,7 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 def fold_text(text:str # Text as shown
     ) -> str: # Case-folded, accent-free form that searches compare
     "The form of `text` that case- and accent-insensitive comparisons use."
+    if text.isascii(): return _CONTROL.sub(" ", text).lower()  # the same result, without a pass over each character
     decomposed = unicodedata.normalize("NFKD", _CONTROL.sub(" ", text).casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -137,24 +139,24 @@ def value_sort_key(value:Any # A value read from a session's state
     return None
 
 # %% ../nbs/utils.ipynb #c4be9492
+_fold_char = functools.lru_cache(maxsize=4096)(fold_text)  # a list page folds the same few characters over and over
+
 def _folded_with_origin(text:str) -> Tuple[str, Sequence[int]]: # The folded text, and where each of its characters came from
     if text.isascii(): return fold_text(text), range(len(text))  # ASCII folds character by character, one to one
-    folded, origin = [], []
-    for i, ch in enumerate(text):
-        part = fold_text(ch)
-        folded.append(part)
-        origin += [i] * len(part)
-    return "".join(folded), origin
+    parts = [_fold_char(ch) for ch in text]
+    return "".join(parts), [i for i, part in enumerate(parts) for _ in part]
 
 def match_spans(text:str, # Text as shown
     query:str # Search text as typed
     ) -> List[Tuple[int, int]]: # (start, end) of each match in `text`, in order, not overlapping
     "Where `query` occurs in `text`, compared case- and accent-insensitively."
     needle = fold_text(query)
-    if not needle.strip() or not text: return []
+    if not needle.strip() or needle not in fold_text(text): return []
     hay, origin = _folded_with_origin(text)
     spans, at = [], 0
     while (at := hay.find(needle, at)) >= 0:
-        spans.append((origin[at], origin[at + len(needle) - 1] + 1))
+        end = origin[at + len(needle) - 1] + 1
+        while end < len(text) and not _fold_char(text[end]): end += 1  # the accents that follow a letter are part of it
+        spans.append((origin[at], end))
         at += len(needle)
     return spans
