@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import psycopg
 
 from cjm_fasthtml_workflow_session_management.models import SessionQuery
+from cjm_fasthtml_workflow_session_management.services import reader
 from cjm_fasthtml_workflow_session_management.services.management import SessionManagementService
 from cjm_fasthtml_workflow_session_management.stores.postgres import PostgresWorkflowStateStore, to_psycopg
 
@@ -227,4 +228,61 @@ def test_the_queue_of_stale_rows_is_vacuumed_once_a_background_build_is_done(pg_
         settle(svc)
         with psycopg.connect(pg_conninfo, autocommit=True) as conn:
             assert conn.execute("SELECT count(*), pg_relation_size('sm2_stale_rows') FROM sm2_stale_rows").fetchone() == (0, 0)
+    finally: store.close()
+
+
+def pages_touched(conn, sql: str, params: tuple = ()) -> int:
+    "Buffers one statement reads, by EXPLAIN (ANALYZE, BUFFERS)."
+    plan = conn.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, params).fetchone()[0][0]["Plan"]
+    return plan["Shared Hit Blocks"] + plan["Shared Read Blocks"]
+
+
+def test_a_read_looks_into_a_clean_queue_after_a_few_rows_pass_through_a_large_one(pg_conninfo):
+    """The queue's table keeps the size a build gave it. When a few thousand rows pass through it later, VACUUM must still
+    clear their index entries, or every read's first statement walks them."""
+    store = PostgresWorkflowStateStore(pg_conninfo, max_size=2)
+    try:
+        SessionManagementService(store, FLOW)
+        with psycopg.connect(pg_conninfo, autocommit=True) as conn:
+            conn.execute("INSERT INTO sm2_stale_rows SELECT 'a built flow', i FROM generate_series(1, 400000) AS i")
+            conn.execute("INSERT INTO sm2_stale_rows VALUES ('another flow', 1)")  # on the last page: the table keeps its size
+            conn.execute("DELETE FROM sm2_stale_rows WHERE flow = 'a built flow'")
+            conn.execute("VACUUM sm2_stale_rows")
+            conn.execute("INSERT INTO sm2_stale_rows SELECT %s, i FROM generate_series(1, 6000) AS i", (FLOW,))
+            conn.execute("DELETE FROM sm2_stale_rows WHERE flow = %s", (FLOW,))
+            conn.execute("VACUUM sm2_stale_rows")
+            assert pages_touched(conn, to_psycopg(reader._NUMBERS), (FLOW, FLOW)) <= 8
+    finally: store.close()
+
+
+def test_a_search_reads_a_short_list_of_unmerged_index_entries_after_many_writes(pg_conninfo):
+    """The trigram index gathers new entries in a list that every search reads, until VACUUM merges them, which a large table
+    waits long for (here autovacuum is off, as if the table were large). The list must stay short between merges."""
+    store = PostgresWorkflowStateStore(pg_conninfo, max_size=2)
+    try:
+        svc = SessionManagementService(store, FLOW)
+        with psycopg.connect(pg_conninfo, autocommit=True) as conn:
+            conn.execute("ALTER TABLE sm2_display SET (autovacuum_enabled = off)")
+            for i in range(300): svc.create_session(f"Interview {i}: the budget review of the product launch")
+            settle(svc)
+            conn.execute("SET enable_seqscan = off")  # 300 rows would be read whole: the index is what is measured
+            assert pages_touched(conn, "SELECT seq FROM sm2_display WHERE search LIKE %s", ("%qzxv%",)) <= 16
+    finally: store.close()
+
+
+def test_a_database_set_up_before_the_index_settings_gets_them(pg_conninfo):
+    "A service starting on a database set up without the queue's and the search index's settings adds them, once."
+    store = PostgresWorkflowStateStore(pg_conninfo, max_size=2)
+    settings = ("SELECT relname, reloptions FROM pg_class WHERE relname IN ('sm2_stale_rows', 'sm2_search_trgm') "
+                "AND relnamespace = current_schema()::regnamespace ORDER BY relname")
+    try:
+        SessionManagementService(store, FLOW)
+        with psycopg.connect(pg_conninfo, autocommit=True) as conn:
+            made = conn.execute(settings).fetchall()
+            conn.execute("ALTER TABLE sm2_stale_rows RESET (vacuum_index_cleanup)")
+            conn.execute("ALTER INDEX sm2_search_trgm RESET (gin_pending_list_limit)")
+            assert conn.execute(settings).fetchall() == [("sm2_search_trgm", None), ("sm2_stale_rows", None)]
+            SessionManagementService(store, FLOW)
+            assert conn.execute(settings).fetchall() == made == [
+                ("sm2_search_trgm", ["gin_pending_list_limit=64"]), ("sm2_stale_rows", ["vacuum_index_cleanup=on"])]
     finally: store.close()

@@ -358,6 +358,12 @@ _TABLES = [
     """CREATE TABLE IF NOT EXISTS sm2_imports (flow text NOT NULL, request text NOT NULL, ids text NOT NULL,
          at text COLLATE "C" NOT NULL, PRIMARY KEY (flow, request))""",
     "CREATE TABLE IF NOT EXISTS sm2_stale_rows (flow text NOT NULL, seq bigint NOT NULL, PRIMARY KEY (flow, seq))",
+    # The queue's table keeps the size a build gave it, so VACUUM would leave its index alone while few of its pages
+    # hold dead rows, and every read's look into the queue would walk their entries
+    "ALTER TABLE sm2_stale_rows SET (vacuum_index_cleanup = on)",
+    # A search reads all of the index's entries not yet merged: by default up to 4 MB, merged by a VACUUM that a large
+    # table waits long for. The smallest limit keeps that read short; a writer merges the list when it fills
+    "ALTER INDEX sm2_search_trgm SET (gin_pending_list_limit = 64)",
 ]
 
 # %% ../../nbs/stores/postgres.ipynb #212d7d2e
@@ -472,15 +478,17 @@ class PostgresBackend:
 # %% ../../nbs/stores/postgres.ipynb #1618fbbe
 REQUIRED_COLUMNS = ("flow_id", "session_id", "current_step", "state", "label", "created_at", "updated_at")
 
-def _have(conn:PgConnection) -> set: # Names of the service's tables, indexes and triggers in the current schema
-    rows = conn.execute("SELECT c.relname AS name FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace "
-                        "AND c.relname LIKE 'sm2%' UNION SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                        "WHERE c.relnamespace = current_schema()::regnamespace AND t.tgname LIKE 'sm2%'").fetchall()
+_HERE = "c.relnamespace = current_schema()::regnamespace"  # SQL: table or index `c` is in the current schema
+
+def _have(conn:PgConnection) -> set: # The service's tables, indexes, triggers and settings ("<name>:<setting>=<value>") in the current schema
+    rows = conn.execute(f"SELECT c.relname AS name FROM pg_class c WHERE {_HERE} AND c.relname LIKE 'sm2%' UNION "
+                        f"SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE {_HERE} AND t.tgname LIKE 'sm2%' "
+                        f"UNION SELECT c.relname || ':' || o FROM pg_class c, unnest(c.reloptions) AS o WHERE {_HERE} AND c.relname LIKE 'sm2%'").fetchall()
     return {r["name"] for r in rows}
 
-def _names(statements:Sequence[str]) -> set: # Names the CREATE statements create
-    found = [re.search(r"(?:IF NOT EXISTS|OR REPLACE TRIGGER) (\w+)", s) for s in statements]
-    return {m[1] for m in found if m}
+def _names(statements:Sequence[str]) -> set: # What the statements create or set, named as `_have` names it
+    found = [re.search(r"(?:IF NOT EXISTS|OR REPLACE TRIGGER) (\w+)|^ALTER \w+ (\w+) SET \((\w+) = (\w+)\)", s) for s in statements]
+    return {m[1] or f"{m[2]}:{m[3]}={m[4]}" for m in found if m}
 
 # %% ../../nbs/stores/postgres.ipynb #abe96d88
 @patch
