@@ -10,13 +10,14 @@ __all__ = ['DEBUG_SESSION_RENDER', 'log', 'ICON_ID_PREFIX', 'SPRITE_STROKE', 'le
 
 # %% ../../nbs/components/helpers.ipynb #a7f3c813
 import json, logging
+from html import escape
 from functools import lru_cache
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from fasthtml.common import A, Button, Dialog, Div, H2, H3, Nav, NotStr, P, Span, Strong, ft_hx, to_xml
 from fasthtml.components import attrmap_x, voids
 from fasthtml.svg import Svg, Symbol, Use
-from fastcore.xml import FT, ft, valmap
+from fastcore.xml import Safe, valmap
 from cjm_fasthtml_daisyui.components.actions.button import btn, btn_styles, btn_sizes, btn_colors
 from cjm_fasthtml_daisyui.components.feedback.alert import alert
 from cjm_fasthtml_daisyui.components.data_display.badge import badge, badge_colors, badge_sizes
@@ -149,11 +150,31 @@ def render_delete_modal(
                   id=modal_id, cls=str(modal), aria_labelledby=title_id, aria_describedby=body_id, data_wsm_dialog="delete")
 
 # %% ../../nbs/components/helpers.ipynb #4e1a7c21
+def _markup(c:Any) -> str: # One child as markup
+    if isinstance(c, str): return c.__html__() if hasattr(c, "__html__") else escape(c, quote=False)
+    if isinstance(c, NotStr): return str(c)
+    if isinstance(c, (tuple, list)): return "".join(map(_markup, c))
+    return "" if c is None else to_xml(c, indent=False)
+
+_name = lru_cache(maxsize=None)(attrmap_x)  # A keyword's attribute name (`cls` -> `class`, `aria_label` -> `aria-label`)
+
+def _attribute(key:str, value:Any) -> str: # One attribute as FastHTML writes it (" name=value", or "" for none)
+    if value is None or value is False: return ""
+    if not isinstance(value, str):
+        value = valmap(value)  # a list is joined by spaces, a dict is a style (an empty one is left out)
+        if value is None: return ""
+        if value is True: return f" {_name(key)}"
+    value = escape(str(value), quote=False)
+    if '"' not in value: return f' {_name(key)}="{value}"'
+    return f" {_name(key)}='{value.replace(chr(39), '&#39;')}'"
+
 class LeanTags:
-    "Tag functions by name (`lean.Td`, `lean.Button`...) for markup repeated on every row: FastHTML's elements, built directly."
-    def __getattr__(self, name:str) -> Callable[..., FT]:
+    "Tag functions by name (`lean.Td`, `lean.Button`...) for markup repeated on every row: FastHTML's markup, written at once."
+    def __getattr__(self, name:str) -> Callable[..., Safe]:
         tag = name.lower()
-        def make(*c, **kw) -> FT: return ft(tag, *c, void_=tag in voids, attrmap=attrmap_x, valmap=valmap, **kw)
+        close = "" if tag in voids else f"</{tag}>"
+        def make(*c, **kw) -> Safe:
+            return Safe(f"<{tag}{''.join(_attribute(k, v) for k, v in kw.items())}>{''.join(map(_markup, c))}{close}")
         setattr(self, name, make)
         return make
 
