@@ -142,7 +142,6 @@ def value_sort_key(value:Any # A value read from a session's state
 _fold_char = functools.lru_cache(maxsize=4096)(fold_text)  # a list page folds the same few characters over and over
 
 def _folded_with_origin(text:str) -> Tuple[str, Sequence[int]]: # The folded text, and where each of its characters came from
-    if text.isascii(): return fold_text(text), range(len(text))  # ASCII folds character by character, one to one
     parts = [_fold_char(ch) for ch in text]
     return "".join(parts), [i for i, part in enumerate(parts) for _ in part]
 
@@ -150,9 +149,10 @@ def match_spans(text:str, # Text as shown
     query:str # Search text as typed
     ) -> List[Tuple[int, int]]: # (start, end) of each match in `text`, in order, not overlapping
     "Where `query` occurs in `text`, compared case- and accent-insensitively."
-    needle = fold_text(query)
-    if not needle.strip() or needle not in fold_text(text): return []
-    hay, origin = _folded_with_origin(text)
+    needle, folded = fold_text(query), fold_text(text)
+    if not needle.strip() or needle not in folded: return []
+    # ASCII folds character by character, one to one
+    hay, origin = (folded, range(len(text))) if text.isascii() else _folded_with_origin(text)
     spans, at = [], 0
     while (at := hay.find(needle, at)) >= 0:
         end = origin[at + len(needle) - 1] + 1
